@@ -1,0 +1,238 @@
+//! Durable meeting records: the [`MeetingStore`] trait (reads split from writes) and its in-memory
+//! implementation. SQL backends live in the server crate behind cargo features.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::SystemTime;
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
+use crate::ids::{Identity, MeetingName, ParticipantId};
+
+/// Why a store operation failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StoreError {
+    /// A live meeting with that name exists.
+    #[error("meeting {0} already exists")]
+    AlreadyExists(MeetingName),
+    /// No such record.
+    #[error("not found")]
+    NotFound,
+    /// The backend failed.
+    #[error("store backend: {0}")]
+    Backend(String),
+}
+
+/// Settings of one meeting.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MeetingSettings {
+    /// Most participants at once.
+    #[serde(default = "default_max_participants")]
+    pub max_participants: u32,
+    /// Hold non-hosts in a lobby until admitted.
+    #[serde(default)]
+    pub lobby: bool,
+    /// Every client must encrypt media end to end.
+    #[serde(default)]
+    pub e2ee_required: bool,
+    /// Close the meeting this long after the last participant leaves, in seconds.
+    #[serde(default = "default_empty_timeout")]
+    pub empty_timeout_secs: u32,
+}
+
+fn default_max_participants() -> u32 {
+    100
+}
+fn default_empty_timeout() -> u32 {
+    300
+}
+
+impl Default for MeetingSettings {
+    fn default() -> Self {
+        Self {
+            max_participants: default_max_participants(),
+            lobby: false,
+            e2ee_required: false,
+            empty_timeout_secs: default_empty_timeout(),
+        }
+    }
+}
+
+/// A meeting as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MeetingRecord {
+    /// App-chosen name.
+    pub name: MeetingName,
+    /// When it was created.
+    pub created_at: SystemTime,
+    /// When it ended, if it has.
+    pub ended_at: Option<SystemTime>,
+    /// Its settings.
+    pub settings: MeetingSettings,
+}
+
+/// One participant session, for audit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionRecord {
+    /// Meeting.
+    pub meeting: MeetingName,
+    /// Participant session id.
+    pub participant: ParticipantId,
+    /// Who.
+    pub identity: Identity,
+    /// When it joined.
+    pub joined_at: SystemTime,
+    /// When it left, if it has.
+    pub left_at: Option<SystemTime>,
+}
+
+/// Reading meetings.
+#[async_trait]
+pub trait MeetingReader: Send + Sync + 'static {
+    /// The newest meeting with this name, live or ended.
+    async fn get_meeting(&self, name: &MeetingName) -> Result<Option<MeetingRecord>, StoreError>;
+    /// Live meetings, and ended ones too if `include_ended`.
+    async fn list_meetings(&self, include_ended: bool) -> Result<Vec<MeetingRecord>, StoreError>;
+    /// Sessions of the meeting, oldest first.
+    async fn list_sessions(&self, meeting: &MeetingName) -> Result<Vec<SessionRecord>, StoreError>;
+}
+
+/// Writing meetings.
+#[async_trait]
+pub trait MeetingWriter: Send + Sync + 'static {
+    /// Creates a live meeting; fails if a live one with the same name exists (an ended one is
+    /// superseded).
+    async fn create_meeting(&self, record: MeetingRecord) -> Result<MeetingRecord, StoreError>;
+    /// Marks the live meeting ended.
+    async fn end_meeting(&self, name: &MeetingName, at: SystemTime) -> Result<(), StoreError>;
+    /// Records a participant session start.
+    async fn session_started(&self, record: SessionRecord) -> Result<(), StoreError>;
+    /// Records a participant session end.
+    async fn session_ended(
+        &self,
+        meeting: &MeetingName,
+        participant: ParticipantId,
+        at: SystemTime,
+    ) -> Result<(), StoreError>;
+}
+
+/// A full meeting store.
+pub trait MeetingStore: MeetingReader + MeetingWriter {}
+impl<T: MeetingReader + MeetingWriter> MeetingStore for T {}
+
+/// An in-memory [`MeetingStore`]; forgets everything on restart.
+#[derive(Debug, Default)]
+pub struct MemoryMeetingStore {
+    inner: Mutex<MemoryInner>,
+}
+
+#[derive(Debug, Default)]
+struct MemoryInner {
+    meetings: HashMap<MeetingName, MeetingRecord>,
+    sessions: Vec<SessionRecord>,
+}
+
+impl MemoryMeetingStore {
+    fn lock(&self) -> Result<std::sync::MutexGuard<'_, MemoryInner>, StoreError> {
+        self.inner.lock().map_err(|_| StoreError::Backend("poisoned lock".into()))
+    }
+}
+
+#[async_trait]
+impl MeetingReader for MemoryMeetingStore {
+    async fn get_meeting(&self, name: &MeetingName) -> Result<Option<MeetingRecord>, StoreError> {
+        Ok(self.lock()?.meetings.get(name).cloned())
+    }
+
+    async fn list_meetings(&self, include_ended: bool) -> Result<Vec<MeetingRecord>, StoreError> {
+        let mut v: Vec<_> = self
+            .lock()?
+            .meetings
+            .values()
+            .filter(|m| include_ended || m.ended_at.is_none())
+            .cloned()
+            .collect();
+        v.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(v)
+    }
+
+    async fn list_sessions(&self, meeting: &MeetingName) -> Result<Vec<SessionRecord>, StoreError> {
+        Ok(self.lock()?.sessions.iter().filter(|s| &s.meeting == meeting).cloned().collect())
+    }
+}
+
+#[async_trait]
+impl MeetingWriter for MemoryMeetingStore {
+    async fn create_meeting(&self, record: MeetingRecord) -> Result<MeetingRecord, StoreError> {
+        let mut inner = self.lock()?;
+        if let Some(existing) = inner.meetings.get(&record.name)
+            && existing.ended_at.is_none()
+        {
+            return Err(StoreError::AlreadyExists(record.name));
+        }
+        inner.meetings.insert(record.name.clone(), record.clone());
+        Ok(record)
+    }
+
+    async fn end_meeting(&self, name: &MeetingName, at: SystemTime) -> Result<(), StoreError> {
+        let mut inner = self.lock()?;
+        match inner.meetings.get_mut(name) {
+            Some(m) if m.ended_at.is_none() => {
+                m.ended_at = Some(at);
+                Ok(())
+            }
+            _ => Err(StoreError::NotFound),
+        }
+    }
+
+    async fn session_started(&self, record: SessionRecord) -> Result<(), StoreError> {
+        self.lock()?.sessions.push(record);
+        Ok(())
+    }
+
+    async fn session_ended(
+        &self,
+        meeting: &MeetingName,
+        participant: ParticipantId,
+        at: SystemTime,
+    ) -> Result<(), StoreError> {
+        let mut inner = self.lock()?;
+        let s = inner
+            .sessions
+            .iter_mut()
+            .rev()
+            .find(|s| &s.meeting == meeting && s.participant == participant)
+            .ok_or(StoreError::NotFound)?;
+        s.left_at.get_or_insert(at);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use futures::executor::block_on;
+
+    #[test]
+    fn create_end_recreate() {
+        block_on(async {
+            let s = MemoryMeetingStore::default();
+            let name = MeetingName::new("m").unwrap();
+            let rec = MeetingRecord {
+                name: name.clone(),
+                created_at: SystemTime::UNIX_EPOCH,
+                ended_at: None,
+                settings: MeetingSettings::default(),
+            };
+            s.create_meeting(rec.clone()).await.unwrap();
+            assert_eq!(s.create_meeting(rec.clone()).await, Err(StoreError::AlreadyExists(name.clone())));
+            s.end_meeting(&name, SystemTime::UNIX_EPOCH).await.unwrap();
+            assert!(s.list_meetings(false).await.unwrap().is_empty());
+            assert_eq!(s.list_meetings(true).await.unwrap().len(), 1);
+            s.create_meeting(rec).await.unwrap();
+            assert_eq!(s.list_meetings(false).await.unwrap().len(), 1);
+        });
+    }
+}

@@ -1,0 +1,91 @@
+//! Transport traits: what protocol code needs from a WebTransport session, without naming the
+//! library that provides it. [`wt`] (feature `wtransport`) implements them with wtransport; tests
+//! or other transports can supply their own.
+
+use std::future::Future;
+use std::time::Duration;
+
+use bytes::Bytes;
+
+#[cfg(feature = "wtransport")]
+pub mod wt;
+
+/// Why a transport operation failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TransportError {
+    /// The peer closed the session with an application code.
+    #[error("session closed by peer with code {code}: {reason}")]
+    ClosedByPeer {
+        /// Application error code (see [`crate::ErrorCode::wire`]).
+        code: u32,
+        /// Reason text.
+        reason: String,
+    },
+    /// We closed the session.
+    #[error("session closed locally")]
+    ClosedLocally,
+    /// The connection was lost (timeout, reset, protocol error).
+    #[error("connection lost: {0}")]
+    Lost(String),
+    /// The peer reset the stream.
+    #[error("stream reset with code {0}")]
+    StreamReset(u32),
+    /// The peer stopped the stream we write.
+    #[error("stream stopped with code {0}")]
+    StreamStopped(u32),
+    /// A datagram too large for the path.
+    #[error("datagram too large")]
+    DatagramTooLarge,
+    /// Other failure.
+    #[error("{0}")]
+    Other(String),
+}
+
+/// One WebTransport session. Cloning gives another handle to the same session.
+pub trait Session: Clone + Send + Sync + 'static {
+    /// The sending half of a stream.
+    type Send: SendStream;
+    /// The receiving half of a stream.
+    type Recv: RecvStream;
+
+    /// Opens a unidirectional stream.
+    fn open_uni(&self) -> impl Future<Output = Result<Self::Send, TransportError>> + Send;
+    /// Opens a bidirectional stream.
+    fn open_bi(&self) -> impl Future<Output = Result<(Self::Send, Self::Recv), TransportError>> + Send;
+    /// Accepts the next unidirectional stream from the peer.
+    fn accept_uni(&self) -> impl Future<Output = Result<Self::Recv, TransportError>> + Send;
+    /// Accepts the next bidirectional stream from the peer.
+    fn accept_bi(&self) -> impl Future<Output = Result<(Self::Send, Self::Recv), TransportError>> + Send;
+    /// Sends a datagram (unreliable).
+    fn send_datagram(&self, data: Bytes) -> Result<(), TransportError>;
+    /// Receives the next datagram.
+    fn recv_datagram(&self) -> impl Future<Output = Result<Bytes, TransportError>> + Send;
+    /// Largest datagram payload the path allows now, if datagrams are supported.
+    fn max_datagram_size(&self) -> Option<usize>;
+    /// Closes the session with an application code.
+    fn close(&self, code: u32, reason: &str);
+    /// Resolves when the session is closed, with why.
+    fn closed(&self) -> impl Future<Output = TransportError> + Send;
+    /// Smoothed round-trip time.
+    fn rtt(&self) -> Duration;
+}
+
+/// The sending half of a stream.
+pub trait SendStream: Send + 'static {
+    /// Writes all of `data`.
+    fn write_all(&mut self, data: &[u8]) -> impl Future<Output = Result<(), TransportError>> + Send;
+    /// Finishes the stream gracefully.
+    fn finish(&mut self) -> impl Future<Output = Result<(), TransportError>> + Send;
+    /// Abandons the stream with a code; unsent data is discarded.
+    fn reset(&mut self, code: u32);
+    /// Sets the send priority; higher goes first.
+    fn set_priority(&mut self, priority: i32);
+}
+
+/// The receiving half of a stream.
+pub trait RecvStream: Send + 'static {
+    /// Reads into `buf`; `Ok(None)` at the end of the stream.
+    fn read(&mut self, buf: &mut [u8]) -> impl Future<Output = Result<Option<usize>, TransportError>> + Send;
+    /// Asks the peer to stop sending.
+    fn stop(self, code: u32);
+}

@@ -1,0 +1,169 @@
+//! The wtransport implementation of the [transport traits](super). The only module of the
+//! protocol crates that names wtransport.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use wtransport::error::{ConnectionError, SendDatagramError, StreamReadError, StreamWriteError};
+use wtransport::{ClientConfig, Endpoint, VarInt};
+
+use super::{RecvStream, SendStream, Session, TransportError};
+
+/// A wtransport session.
+#[derive(Clone, Debug)]
+pub struct WtSession(pub wtransport::Connection);
+
+/// The sending half of a wtransport stream.
+#[derive(Debug)]
+pub struct WtSend(pub wtransport::SendStream);
+
+/// The receiving half of a wtransport stream.
+#[derive(Debug)]
+pub struct WtRecv(pub wtransport::RecvStream);
+
+fn code(v: VarInt) -> u32 {
+    u32::try_from(v.into_inner()).unwrap_or(u32::MAX)
+}
+
+/// Maps a wtransport connection error.
+pub fn connection_error(e: ConnectionError) -> TransportError {
+    match e {
+        ConnectionError::ApplicationClosed(c) => TransportError::ClosedByPeer {
+            code: code(c.code()),
+            reason: String::from_utf8_lossy(c.reason()).into_owned(),
+        },
+        ConnectionError::LocallyClosed => TransportError::ClosedLocally,
+        other => TransportError::Lost(other.to_string()),
+    }
+}
+
+fn write_error(e: StreamWriteError) -> TransportError {
+    match e {
+        StreamWriteError::Stopped(c) => TransportError::StreamStopped(code(c)),
+        other => TransportError::Lost(other.to_string()),
+    }
+}
+
+impl Session for WtSession {
+    type Send = WtSend;
+    type Recv = WtRecv;
+
+    async fn open_uni(&self) -> Result<WtSend, TransportError> {
+        let opening = self.0.open_uni().await.map_err(connection_error)?;
+        opening.await.map(WtSend).map_err(|e| TransportError::Lost(e.to_string()))
+    }
+
+    async fn open_bi(&self) -> Result<(WtSend, WtRecv), TransportError> {
+        let opening = self.0.open_bi().await.map_err(connection_error)?;
+        let (s, r) = opening.await.map_err(|e| TransportError::Lost(e.to_string()))?;
+        Ok((WtSend(s), WtRecv(r)))
+    }
+
+    async fn accept_uni(&self) -> Result<WtRecv, TransportError> {
+        self.0.accept_uni().await.map(WtRecv).map_err(connection_error)
+    }
+
+    async fn accept_bi(&self) -> Result<(WtSend, WtRecv), TransportError> {
+        let (s, r) = self.0.accept_bi().await.map_err(connection_error)?;
+        Ok((WtSend(s), WtRecv(r)))
+    }
+
+    fn send_datagram(&self, data: Bytes) -> Result<(), TransportError> {
+        self.0.send_datagram(data).map_err(|e| match e {
+            SendDatagramError::TooLarge => TransportError::DatagramTooLarge,
+            other => TransportError::Other(other.to_string()),
+        })
+    }
+
+    async fn recv_datagram(&self) -> Result<Bytes, TransportError> {
+        let d = self.0.receive_datagram().await.map_err(connection_error)?;
+        Ok(d.payload())
+    }
+
+    fn max_datagram_size(&self) -> Option<usize> {
+        self.0.max_datagram_size()
+    }
+
+    fn close(&self, code: u32, reason: &str) {
+        self.0.close(VarInt::from_u32(code), reason.as_bytes());
+    }
+
+    async fn closed(&self) -> TransportError {
+        connection_error(self.0.closed().await)
+    }
+
+    fn rtt(&self) -> Duration {
+        self.0.rtt()
+    }
+}
+
+impl SendStream for WtSend {
+    async fn write_all(&mut self, data: &[u8]) -> Result<(), TransportError> {
+        self.0.write_all(data).await.map_err(write_error)
+    }
+
+    async fn finish(&mut self) -> Result<(), TransportError> {
+        self.0.finish().await.map_err(write_error)
+    }
+
+    fn reset(&mut self, code: u32) {
+        // Already finished or reset: nothing to abandon.
+        let _ = self.0.reset(VarInt::from_u32(code));
+    }
+
+    fn set_priority(&mut self, priority: i32) {
+        self.0.set_priority(priority);
+    }
+}
+
+impl RecvStream for WtRecv {
+    async fn read(&mut self, buf: &mut [u8]) -> Result<Option<usize>, TransportError> {
+        self.0.read(buf).await.map_err(|e| match e {
+            StreamReadError::Reset(c) => TransportError::StreamReset(code(c)),
+            other => TransportError::Lost(other.to_string()),
+        })
+    }
+
+    fn stop(self, code: u32) {
+        self.0.stop(VarInt::from_u32(code));
+    }
+}
+
+/// Why a client could not open a session.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConnectError {
+    /// A certificate hash that is not 64 hex digits.
+    #[error("bad certificate hash: {0}")]
+    BadCertificateHash(String),
+    /// The server refused the session (bad credentials, unknown path).
+    #[error("server rejected the session")]
+    Rejected,
+    /// Could not reach the server or complete the handshake.
+    #[error("cannot connect: {0}")]
+    Unreachable(String),
+}
+
+/// Opens a client session to `url`, pinning `certificate_sha256` (hex) when not empty and
+/// otherwise validating against the system roots.
+pub async fn connect(url: &str, certificate_sha256: &[String]) -> Result<WtSession, ConnectError> {
+    let builder = ClientConfig::builder().with_bind_default();
+    let config = if certificate_sha256.is_empty() {
+        builder.with_native_certs().keep_alive_interval(Some(Duration::from_secs(3))).build()
+    } else {
+        let mut hashes = Vec::new();
+        for h in certificate_sha256 {
+            let bytes: [u8; 32] = hex::decode(h)
+                .ok()
+                .and_then(|b| b.try_into().ok())
+                .ok_or_else(|| ConnectError::BadCertificateHash(h.clone()))?;
+            hashes.push(wtransport::tls::Sha256Digest::new(bytes));
+        }
+        builder.with_server_certificate_hashes(hashes).keep_alive_interval(Some(Duration::from_secs(3))).build()
+    };
+    let endpoint = Endpoint::client(config).map_err(|e| ConnectError::Unreachable(e.to_string()))?;
+    match endpoint.connect(url).await {
+        Ok(c) => Ok(WtSession(c)),
+        Err(wtransport::error::ConnectingError::SessionRejected) => Err(ConnectError::Rejected),
+        Err(e) => Err(ConnectError::Unreachable(e.to_string())),
+    }
+}

@@ -74,8 +74,9 @@ pub trait Session: Clone + Send + Sync + 'static {
 pub trait SendStream: Send + 'static {
     /// Writes all of `data`.
     fn write_all(&mut self, data: &[u8]) -> impl Future<Output = Result<(), TransportError>> + Send;
-    /// Finishes the stream gracefully.
-    fn finish(&mut self) -> impl Future<Output = Result<(), TransportError>> + Send;
+    /// Finishes the stream gracefully: no more data will be written. Returns at once; buffered
+    /// data is still delivered.
+    fn finish(&mut self) -> Result<(), TransportError>;
     /// Abandons the stream with a code; unsent data is discarded.
     fn reset(&mut self, code: u32);
     /// Sets the send priority; higher goes first.

@@ -102,8 +102,8 @@ impl SendStream for WtSend {
         self.0.write_all(data).await.map_err(write_error)
     }
 
-    async fn finish(&mut self) -> Result<(), TransportError> {
-        self.0.finish().await.map_err(write_error)
+    fn finish(&mut self) -> Result<(), TransportError> {
+        self.0.quic_stream_mut().finish().map_err(|e| TransportError::Other(e.to_string()))
     }
 
     fn reset(&mut self, code: u32) {

@@ -1,0 +1,172 @@
+//! Per-subscriber egress: a bounded queue in front of one writer task per media session.
+//!
+//! Drop policy: when the queue is full the frame is dropped, and so is the rest of its group
+//! (later frames of a group cannot be decoded without it); forwarding resumes with the next
+//! group, which starts with a keyframe. Audio frames are dropped singly. A slow subscriber thus
+//! loses whole stale groups and never slows the meeting actor or the other subscribers.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use dark_tower_core::codec::media::{MediaFrame, STREAM_TYPE_GROUP};
+use dark_tower_core::error::ErrorCode;
+use dark_tower_core::ids::TrackAlias;
+use dark_tower_core::transport::{SendStream, Session, TransportError};
+use tokio::sync::mpsc;
+
+use super::HandlerCounters;
+use crate::router::Via;
+
+pub(crate) enum EgressMsg {
+    Frame(MediaFrame, Via),
+    Close(Option<ErrorCode>, String),
+}
+
+/// Frames dropped by one egress queue.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct EgressStats {
+    /// Frames dropped because the queue was full or their group was already broken.
+    pub dropped: u64,
+}
+
+/// The actor's side of a session's egress queue.
+pub(crate) struct EgressHandle {
+    tx: mpsc::Sender<EgressMsg>,
+    /// Group being dropped, per track and layer.
+    broken: HashMap<(TrackAlias, u8), u64>,
+    counters: Arc<HandlerCounters>,
+}
+
+impl EgressHandle {
+    pub(crate) fn push(&mut self, frame: MediaFrame, via: Via) {
+        let h = frame.header;
+        let key = (h.track_alias, h.spatial_id);
+        if via == Via::Stream
+            && let Some(&g) = self.broken.get(&key)
+        {
+            if g == h.group_seq || !h.keyframe {
+                self.drop_frame();
+                return;
+            }
+            self.broken.remove(&key);
+        }
+        match self.tx.try_send(EgressMsg::Frame(frame, via)) {
+            Ok(()) => {}
+            Err(mpsc::error::TrySendError::Full(_)) => {
+                self.drop_frame();
+                if via == Via::Stream {
+                    self.broken.insert(key, h.group_seq);
+                }
+            }
+            Err(mpsc::error::TrySendError::Closed(_)) => {}
+        }
+    }
+
+    fn drop_frame(&self) {
+        self.counters.frames_dropped.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Asks the writer to close the session. Waits for queue space in the writer task so the close
+    /// is not lost behind a full queue.
+    pub(crate) fn close(self, code: Option<ErrorCode>, reason: String) {
+        let tx = self.tx;
+        tokio::spawn(async move {
+            let _ = tx.send(EgressMsg::Close(code, reason)).await;
+        });
+    }
+}
+
+/// Creates the egress queue of `session` and the writer future that drains it.
+pub(crate) fn channel<S: Session>(
+    session: S,
+    capacity: usize,
+    counters: Arc<HandlerCounters>,
+) -> (EgressHandle, impl Future<Output = ()> + Send + 'static) {
+    let (tx, rx) = mpsc::channel(capacity.max(1));
+    (EgressHandle { tx, broken: HashMap::new(), counters }, write_loop(session, rx))
+}
+
+struct OpenGroup<W> {
+    group: u64,
+    stream: W,
+}
+
+async fn write_loop<S: Session>(session: S, mut rx: mpsc::Receiver<EgressMsg>) {
+    let mut streams: HashMap<(TrackAlias, u8), OpenGroup<S::Send>> = HashMap::new();
+    while let Some(msg) = rx.recv().await {
+        match msg {
+            EgressMsg::Close(code, reason) => {
+                session.close(code.map_or(0, ErrorCode::wire), &reason);
+                return;
+            }
+            EgressMsg::Frame(frame, Via::Datagram) => {
+                let fits = session.max_datagram_size().is_some_and(|m| frame.encoded_len() <= m);
+                let sent = fits && session.send_datagram(frame.encode()).is_ok();
+                if !sent && write_single(&session, &frame).await.is_err() {
+                    return;
+                }
+            }
+            EgressMsg::Frame(frame, Via::Stream) => {
+                if let Err(e) = write_stream_frame(&session, &mut streams, &frame).await {
+                    match e {
+                        TransportError::StreamStopped(_) | TransportError::StreamReset(_) => {
+                            streams.remove(&(frame.header.track_alias, frame.header.spatial_id));
+                        }
+                        _ => return,
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Newer groups first: QUIC sends higher priorities first.
+fn priority(group: u64) -> i32 {
+    (group % i32::MAX as u64) as i32
+}
+
+async fn write_stream_frame<S: Session>(
+    session: &S,
+    streams: &mut HashMap<(TrackAlias, u8), OpenGroup<S::Send>>,
+    frame: &MediaFrame,
+) -> Result<(), TransportError> {
+    let h = frame.header;
+    let key = (h.track_alias, h.spatial_id);
+    if streams.get(&key).is_none_or(|g| g.group != h.group_seq) {
+        if let Some(mut old) = streams.remove(&key) {
+            let _ = old.stream.finish();
+        }
+        // A subscriber receives one layer of a track at a time: a new group on another layer
+        // ends the groups of the old one.
+        let stale: Vec<_> = streams.keys().filter(|(a, _)| *a == h.track_alias).copied().collect();
+        for k in stale {
+            if let Some(mut old) = streams.remove(&k) {
+                let _ = old.stream.finish();
+            }
+        }
+        let mut stream = session.open_uni().await?;
+        stream.set_priority(priority(h.group_seq));
+        stream.write_all(&[STREAM_TYPE_GROUP]).await?;
+        streams.insert(key, OpenGroup { group: h.group_seq, stream });
+    }
+    let Some(open) = streams.get_mut(&key) else { return Ok(()) };
+    open.stream.write_all(&frame.stream_prefix()).await?;
+    open.stream.write_all(&frame.payload).await?;
+    if h.end_of_group
+        && let Some(mut done) = streams.remove(&key)
+    {
+        let _ = done.stream.finish();
+    }
+    Ok(())
+}
+
+/// A frame too large for a datagram goes on a stream of its own.
+async fn write_single<S: Session>(session: &S, frame: &MediaFrame) -> Result<(), TransportError> {
+    let mut s = session.open_uni().await?;
+    s.write_all(&[STREAM_TYPE_GROUP]).await?;
+    s.write_all(&frame.stream_prefix()).await?;
+    s.write_all(&frame.payload).await?;
+    s.finish()
+}

@@ -1,0 +1,182 @@
+//! The tokio driver of the SFU: owns sessions, tasks and the clock; the logic is in
+//! [`crate::router`].
+
+mod actor;
+mod egress;
+mod ingress;
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, Weak};
+
+use async_trait::async_trait;
+use dark_tower_core::forwarding::{ForwardingCommand, MediaForwarding};
+use dark_tower_core::ids::MeetingName;
+use dark_tower_core::limits::{MAX_DATAGRAM_FRAME, MAX_MEDIA_FRAME};
+use dark_tower_core::token::TicketClaims;
+use dark_tower_core::transport::Session;
+use tokio::sync::mpsc;
+
+use crate::router::{Input, SessionId};
+pub use egress::EgressStats;
+
+/// Tunables of the media handler.
+#[derive(Debug, Clone)]
+pub struct MediaHandlerConfig {
+    /// Frames queued per subscriber session before whole groups are dropped.
+    pub subscriber_queue_frames: usize,
+    /// Inputs queued per meeting actor before publishers are slowed down.
+    pub meeting_queue: usize,
+    /// Largest frame on a stream.
+    pub max_frame: usize,
+    /// Largest frame in a datagram.
+    pub max_datagram_frame: usize,
+}
+
+impl Default for MediaHandlerConfig {
+    fn default() -> Self {
+        Self {
+            subscriber_queue_frames: 512,
+            meeting_queue: 4096,
+            max_frame: MAX_MEDIA_FRAME,
+            max_datagram_frame: MAX_DATAGRAM_FRAME,
+        }
+    }
+}
+
+pub(crate) enum ActorMsg {
+    Input(Input),
+    Attach { session: SessionId, input: Input, egress: egress::EgressHandle },
+}
+
+/// Counters of the whole media handler, summed over its meetings.
+#[derive(Debug, Default)]
+pub struct HandlerCounters {
+    /// Frames received from publishers and accepted.
+    pub frames_in: AtomicU64,
+    /// Frames queued to subscribers.
+    pub frames_out: AtomicU64,
+    /// Payload bytes queued to subscribers.
+    pub bytes_out: AtomicU64,
+    /// Frames dropped, for any reason.
+    pub frames_dropped: AtomicU64,
+    /// Media sessions closed for misbehaviour.
+    pub sessions_closed_for_errors: AtomicU64,
+    /// Datagrams that did not decode.
+    pub bad_datagrams: AtomicU64,
+}
+
+/// The media handler: accepts media sessions and forwards frames between them.
+pub struct MediaHandler {
+    config: MediaHandlerConfig,
+    meetings: Mutex<HashMap<MeetingName, mpsc::Sender<ActorMsg>>>,
+    next_session: AtomicU64,
+    counters: Arc<HandlerCounters>,
+    me: Weak<MediaHandler>,
+}
+
+impl std::fmt::Debug for MediaHandler {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MediaHandler").field("config", &self.config).finish_non_exhaustive()
+    }
+}
+
+impl MediaHandler {
+    /// A media handler with no meetings.
+    pub fn new(config: MediaHandlerConfig) -> Arc<Self> {
+        Arc::new_cyclic(|me| Self {
+            config,
+            meetings: Mutex::default(),
+            next_session: AtomicU64::new(1),
+            counters: Arc::default(),
+            me: me.clone(),
+        })
+    }
+
+    /// Live counters.
+    pub fn counters(&self) -> &HandlerCounters {
+        &self.counters
+    }
+
+    /// Meetings with an active forwarding actor.
+    pub fn meeting_count(&self) -> usize {
+        self.lock_meetings().len()
+    }
+
+    fn lock_meetings(&self) -> std::sync::MutexGuard<'_, HashMap<MeetingName, mpsc::Sender<ActorMsg>>> {
+        // The map stays consistent even if a holder panicked: every operation is a single insert
+        // or remove.
+        self.meetings.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Sends `msg` to the meeting's actor, starting one if needed.
+    async fn send(&self, meeting: &MeetingName, mut msg: ActorMsg) {
+        // An actor that retired between lookup and send hands the message back; the second try
+        // starts a fresh actor.
+        for _ in 0..2 {
+            let Some(tx) = self.actor(meeting) else { return };
+            match tx.send(msg).await {
+                Ok(()) => return,
+                Err(mpsc::error::SendError(m)) => msg = m,
+            }
+        }
+        tracing::warn!(%meeting, "media actor unavailable; message dropped");
+    }
+
+    fn actor(&self, meeting: &MeetingName) -> Option<mpsc::Sender<ActorMsg>> {
+        let mut map = self.lock_meetings();
+        if let Some(tx) = map.get(meeting)
+            && !tx.is_closed()
+        {
+            return Some(tx.clone());
+        }
+        // Dropped handler: nothing to forward to any more.
+        let handler = self.me.upgrade()?;
+        let (tx, rx) = mpsc::channel(self.config.meeting_queue);
+        map.insert(meeting.clone(), tx.clone());
+        let meeting = meeting.clone();
+        tokio::spawn(async move { actor::run(handler, meeting, rx).await });
+        Some(tx)
+    }
+
+    /// Called by an actor whose router is idle: removes it from the map if nothing is queued.
+    /// Returns whether the actor may exit.
+    fn retire(&self, meeting: &MeetingName, rx: &mpsc::Receiver<ActorMsg>) -> bool {
+        let mut map = self.lock_meetings();
+        if !rx.is_empty() {
+            return false;
+        }
+        map.remove(meeting);
+        true
+    }
+
+    /// Serves one authenticated media session until it closes. `ticket` is the verified media
+    /// ticket it presented.
+    pub async fn serve_session<S: Session>(&self, session: S, ticket: TicketClaims) {
+        let id = SessionId(self.next_session.fetch_add(1, Ordering::Relaxed));
+        let meeting = ticket.meeting.clone();
+        let (egress, writer) =
+            egress::channel(session.clone(), self.config.subscriber_queue_frames, Arc::clone(&self.counters));
+        let writer = tokio::spawn(writer);
+        let attach = Input::SessionAttached {
+            session: id,
+            participant: ticket.pid,
+            publish: ticket.publish,
+            subscribe: ticket.subscribe,
+        };
+        self.send(&meeting, ActorMsg::Attach { session: id, input: attach, egress }).await;
+        let ingress = ingress::Ingress { handler: self, meeting: &meeting, session_id: id };
+        ingress.run(session).await;
+        writer.abort();
+        self.send(&meeting, ActorMsg::Input(Input::SessionDetached { session: id })).await;
+        tracing::debug!(session = id.0, "media session ended");
+    }
+}
+
+#[async_trait]
+impl MediaForwarding for MediaHandler {
+    async fn apply(&self, command: ForwardingCommand) {
+        let meeting = command.meeting().clone();
+        self.send(&meeting, ActorMsg::Input(Input::Command(command))).await;
+    }
+}

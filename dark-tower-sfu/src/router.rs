@@ -1,0 +1,403 @@
+//! The sans-IO forwarding core for one meeting.
+//!
+//! Call order: [`Router::handle_input`] with the current time and one [`Input`], then drain
+//! [`Router::poll_output`] until `None`. Outputs are ordered; the driver carries them out in order.
+//!
+//! Forwarding rules:
+//! - a frame is accepted only from the session of the track's publisher, for a published layer;
+//! - audio frames go to every subscriber;
+//! - for video each subscriber receives one spatial layer; it starts, and switches, only at a
+//!   keyframe of its target layer, so it never receives an undecodable sequence;
+//! - the current group of pictures of every layer is kept, so a new subscriber starts at once
+//!   from the last keyframe instead of waiting for the next.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::time::Instant;
+
+use dark_tower_core::codec::media::MediaFrame;
+use dark_tower_core::error::ErrorCode;
+use dark_tower_core::forwarding::ForwardingCommand;
+use dark_tower_core::ids::{ParticipantId, TrackAlias};
+use dark_tower_core::limits::MAX_SIMULCAST_LAYERS;
+use dark_tower_core::track::TrackKind;
+
+/// A media session, as numbered by the driver.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct SessionId(pub u64);
+
+/// How a frame travels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Via {
+    /// On the unidirectional stream of its group.
+    Stream,
+    /// As a datagram.
+    Datagram,
+}
+
+/// Most bytes of one layer's current group kept for instant start; a longer group is not cached.
+pub const MAX_CACHED_GROUP_BYTES: usize = 4 * 1024 * 1024;
+
+/// Something that happened.
+#[derive(Debug, Clone)]
+pub enum Input {
+    /// A command from the meeting controller.
+    Command(ForwardingCommand),
+    /// A media session authenticated as `participant` opened.
+    SessionAttached {
+        /// Session.
+        session: SessionId,
+        /// Whose it is.
+        participant: ParticipantId,
+        /// May publish.
+        publish: bool,
+        /// May receive.
+        subscribe: bool,
+    },
+    /// A media session closed.
+    SessionDetached {
+        /// Session.
+        session: SessionId,
+    },
+    /// A frame arrived on a session.
+    Frame {
+        /// From which session.
+        session: SessionId,
+        /// The frame.
+        frame: MediaFrame,
+        /// How it came.
+        via: Via,
+    },
+}
+
+/// Something the driver must do.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Output {
+    /// Send `frame` to `session`.
+    Forward {
+        /// To whom.
+        session: SessionId,
+        /// The frame; its payload is shared, not copied.
+        frame: MediaFrame,
+        /// Audio (datagram) or video (stream per group).
+        via: Via,
+    },
+    /// Close the session; `code` is `None` for a normal close.
+    CloseSession {
+        /// Which.
+        session: SessionId,
+        /// Why, if an error.
+        code: Option<ErrorCode>,
+        /// Human-readable reason.
+        reason: String,
+    },
+}
+
+/// Counters of one router.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct RouterStats {
+    /// Frames accepted from publishers.
+    pub frames_in: u64,
+    /// Frames handed to subscribers.
+    pub frames_out: u64,
+    /// Payload bytes handed to subscribers.
+    pub bytes_out: u64,
+    /// Dropped: frame for a track the sender never published.
+    pub dropped_unknown_track: u64,
+    /// Dropped: frame for a track the sender unpublished (late arrival).
+    pub dropped_stale_track: u64,
+    /// Dropped: layer not published.
+    pub dropped_bad_layer: u64,
+    /// Dropped: the session may not publish.
+    pub dropped_not_allowed: u64,
+}
+
+#[derive(Debug, Default)]
+struct Group {
+    seq: Option<u64>,
+    frames: Vec<MediaFrame>,
+    bytes: usize,
+}
+
+impl Group {
+    fn push(&mut self, frame: &MediaFrame) {
+        let h = &frame.header;
+        if h.keyframe {
+            self.seq = Some(h.group_seq);
+            self.frames.clear();
+            self.bytes = 0;
+        } else if self.seq != Some(h.group_seq) {
+            // A group whose keyframe we did not see cannot start anyone.
+            self.seq = None;
+            self.frames.clear();
+            self.bytes = 0;
+            return;
+        }
+        self.bytes += frame.payload.len();
+        if self.bytes > MAX_CACHED_GROUP_BYTES {
+            self.seq = None;
+            self.frames.clear();
+            self.bytes = 0;
+            return;
+        }
+        self.frames.push(frame.clone());
+    }
+}
+
+#[derive(Debug)]
+struct Subscription {
+    max_spatial: Option<u8>,
+    /// Layer being forwarded; `None` until a keyframe starts it.
+    layer: Option<u8>,
+}
+
+#[derive(Debug)]
+struct Track {
+    publisher: ParticipantId,
+    kind: TrackKind,
+    layers: u8,
+    groups: [Group; MAX_SIMULCAST_LAYERS],
+    subscribers: HashMap<ParticipantId, Subscription>,
+}
+
+impl Track {
+    fn target_layer(&self, sub: &Subscription) -> u8 {
+        let top = self.layers.saturating_sub(1);
+        sub.max_spatial.map_or(top, |m| m.min(top))
+    }
+}
+
+#[derive(Debug, Default)]
+struct Participant {
+    session: Option<SessionId>,
+    publish: bool,
+    published: HashSet<TrackAlias>,
+}
+
+/// The forwarding state of one meeting. See the module docs for the call order.
+#[derive(Debug, Default)]
+pub struct Router {
+    tracks: HashMap<TrackAlias, Track>,
+    participants: HashMap<ParticipantId, Participant>,
+    sessions: HashMap<SessionId, ParticipantId>,
+    out: VecDeque<Output>,
+    stats: RouterStats,
+}
+
+impl Router {
+    /// An empty router.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Counters so far.
+    pub fn stats(&self) -> RouterStats {
+        self.stats
+    }
+
+    /// True when no participant, session or track is known: the router can be dropped.
+    pub fn is_idle(&self) -> bool {
+        self.tracks.is_empty() && self.participants.is_empty() && self.sessions.is_empty()
+    }
+
+    /// Number of media sessions attached.
+    pub fn session_count(&self) -> usize {
+        self.sessions.len()
+    }
+
+    /// The next output, if any. Drain after every input.
+    pub fn poll_output(&mut self) -> Option<Output> {
+        self.out.pop_front()
+    }
+
+    /// Feeds one input at time `now`.
+    pub fn handle_input(&mut self, _now: Instant, input: Input) {
+        match input {
+            Input::Command(c) => self.handle_command(c),
+            Input::SessionAttached { session, participant, publish, subscribe: _ } => {
+                self.attach(session, participant, publish)
+            }
+            Input::SessionDetached { session } => self.detach(session),
+            Input::Frame { session, frame, via } => self.handle_frame(session, frame, via),
+        }
+    }
+
+    fn handle_command(&mut self, c: ForwardingCommand) {
+        match c {
+            ForwardingCommand::TrackPublished { publisher, alias, kind, layers, .. } => {
+                let layers = layers.clamp(1, MAX_SIMULCAST_LAYERS as u8);
+                self.participants.entry(publisher).or_default().published.insert(alias);
+                self.tracks.insert(
+                    alias,
+                    Track {
+                        publisher,
+                        kind,
+                        layers,
+                        groups: Default::default(),
+                        subscribers: HashMap::new(),
+                    },
+                );
+            }
+            ForwardingCommand::TrackUnpublished { alias, .. } => {
+                self.tracks.remove(&alias);
+            }
+            ForwardingCommand::Subscribe { subscriber, alias, max_spatial, .. } => {
+                self.participants.entry(subscriber).or_default();
+                let session = self.participants.get(&subscriber).and_then(|p| p.session);
+                if let Some(track) = self.tracks.get_mut(&alias) {
+                    let sub = track.subscribers.entry(subscriber).or_insert(Subscription { max_spatial, layer: None });
+                    sub.max_spatial = max_spatial;
+                    if let Some(session) = session {
+                        Self::start_from_cache(&mut self.out, &mut self.stats, alias, track, subscriber, session);
+                    }
+                }
+            }
+            ForwardingCommand::Unsubscribe { subscriber, alias, .. } => {
+                if let Some(track) = self.tracks.get_mut(&alias) {
+                    track.subscribers.remove(&subscriber);
+                }
+            }
+            ForwardingCommand::ParticipantLeft { participant, .. } => {
+                self.tracks.retain(|_, t| t.publisher != participant);
+                for t in self.tracks.values_mut() {
+                    t.subscribers.remove(&participant);
+                }
+                if let Some(p) = self.participants.remove(&participant)
+                    && let Some(session) = p.session
+                {
+                    self.sessions.remove(&session);
+                    self.out.push_back(Output::CloseSession { session, code: None, reason: "left".into() });
+                }
+            }
+        }
+    }
+
+    fn attach(&mut self, session: SessionId, participant: ParticipantId, publish: bool) {
+        let p = self.participants.entry(participant).or_default();
+        if let Some(old) = p.session.replace(session) {
+            self.sessions.remove(&old);
+            self.out.push_back(Output::CloseSession {
+                session: old,
+                code: None,
+                reason: "replaced by a newer media session".into(),
+            });
+        }
+        p.publish = publish;
+        self.sessions.insert(session, participant);
+        for (alias, track) in self.tracks.iter_mut() {
+            if let Some(sub) = track.subscribers.get_mut(&participant) {
+                sub.layer = None;
+                Self::start_from_cache(&mut self.out, &mut self.stats, *alias, track, participant, session);
+            }
+        }
+    }
+
+    fn detach(&mut self, session: SessionId) {
+        let Some(participant) = self.sessions.remove(&session) else { return };
+        if let Some(p) = self.participants.get_mut(&participant)
+            && p.session == Some(session)
+        {
+            p.session = None;
+        }
+        for t in self.tracks.values_mut() {
+            if let Some(sub) = t.subscribers.get_mut(&participant) {
+                sub.layer = None;
+            }
+        }
+        // A participant the MC no longer knows about (no tracks, no subscriptions) is forgotten.
+        let known = self.tracks.values().any(|t| t.publisher == participant || t.subscribers.contains_key(&participant));
+        if !known && self.participants.get(&participant).is_some_and(|p| p.session.is_none()) {
+            self.participants.remove(&participant);
+        }
+    }
+
+    /// Replays the cached group of the target layer, if there is one, so the subscriber starts now.
+    fn start_from_cache(
+        out: &mut VecDeque<Output>,
+        stats: &mut RouterStats,
+        _alias: TrackAlias,
+        track: &mut Track,
+        subscriber: ParticipantId,
+        session: SessionId,
+    ) {
+        if track.kind != TrackKind::Video {
+            return;
+        }
+        let Some(sub) = track.subscribers.get(&subscriber) else { return };
+        if sub.layer.is_some() {
+            return;
+        }
+        let target = track.target_layer(sub);
+        let group = &track.groups[target as usize];
+        if group.seq.is_none() || group.frames.is_empty() {
+            return;
+        }
+        for f in &group.frames {
+            stats.frames_out += 1;
+            stats.bytes_out += f.payload.len() as u64;
+            out.push_back(Output::Forward { session, frame: f.clone(), via: Via::Stream });
+        }
+        if let Some(sub) = track.subscribers.get_mut(&subscriber) {
+            sub.layer = Some(target);
+        }
+    }
+
+    fn handle_frame(&mut self, session: SessionId, frame: MediaFrame, via: Via) {
+        let Some(&participant) = self.sessions.get(&session) else { return };
+        let Some(p) = self.participants.get(&participant) else { return };
+        let alias = frame.header.track_alias;
+        if !p.publish {
+            self.stats.dropped_not_allowed += 1;
+            self.out.push_back(Output::CloseSession {
+                session,
+                code: Some(ErrorCode::PermissionDenied),
+                reason: "this session may not publish".into(),
+            });
+            return;
+        }
+        let Some(track) = self.tracks.get_mut(&alias).filter(|t| t.publisher == participant) else {
+            if p.published.contains(&alias) {
+                self.stats.dropped_stale_track += 1;
+            } else {
+                self.stats.dropped_unknown_track += 1;
+                self.out.push_back(Output::CloseSession {
+                    session,
+                    code: Some(ErrorCode::UnknownTrack),
+                    reason: format!("track {alias} was not published by this participant"),
+                });
+            }
+            return;
+        };
+        let layer = frame.header.spatial_id;
+        if layer >= track.layers || (track.kind == TrackKind::Audio && layer != 0) {
+            self.stats.dropped_bad_layer += 1;
+            self.out.push_back(Output::CloseSession {
+                session,
+                code: Some(ErrorCode::ProtocolViolation),
+                reason: format!("layer {layer} not published for track {alias}"),
+            });
+            return;
+        }
+        self.stats.frames_in += 1;
+        let out_via = if track.kind == TrackKind::Audio { via } else { Via::Stream };
+        if track.kind == TrackKind::Video {
+            track.groups[layer as usize].push(&frame);
+        }
+        let keyframe = frame.header.keyframe;
+        let layers = track.layers;
+        for (sub_id, sub) in track.subscribers.iter_mut() {
+            let Some(sub_session) = self.participants.get(sub_id).and_then(|p| p.session) else { continue };
+            if track.kind == TrackKind::Video {
+                let top = layers.saturating_sub(1);
+                let target = sub.max_spatial.map_or(top, |m| m.min(top));
+                if layer == target && keyframe {
+                    sub.layer = Some(target);
+                } else if sub.layer != Some(layer) {
+                    continue;
+                }
+            }
+            self.stats.frames_out += 1;
+            self.stats.bytes_out += frame.payload.len() as u64;
+            self.out.push_back(Output::Forward { session: sub_session, frame: frame.clone(), via: out_via });
+        }
+    }
+}

@@ -1,0 +1,125 @@
+//! One task per live meeting: owns the [`Meeting`] state machine and the participants' outboxes,
+//! carries out effects in order, and keeps the store and webhooks informed.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use dark_tower_core::error::ErrorCode;
+use dark_tower_core::ids::ParticipantId;
+use dark_tower_core::store::{MeetingRecord, SessionRecord};
+use dark_tower_core::webhook::WebhookEvent;
+use tokio::sync::mpsc;
+
+use super::session::Outgoing;
+use super::{ActorMsg, MeetingController};
+use crate::meeting::{Command, Effect, Meeting, MeetingEvent};
+
+pub(super) async fn run(mc: Arc<MeetingController>, record: MeetingRecord, mut rx: mpsc::Receiver<ActorMsg>) {
+    let name = record.name.clone();
+    let mut meeting = Meeting::new(name.clone(), record.settings.clone(), mc.config.meeting.clone(), record.created_at);
+    let mut outboxes: HashMap<ParticipantId, mpsc::Sender<Outgoing>> = HashMap::new();
+    tracing::debug!(meeting = %name, "meeting actor started");
+    loop {
+        let wait = meeting
+            .poll_timeout()
+            .map(|t| t.duration_since(SystemTime::now()).unwrap_or(Duration::ZERO));
+        let timer = async {
+            match wait {
+                Some(d) => tokio::time::sleep(d).await,
+                None => std::future::pending().await,
+            }
+        };
+        let msg = tokio::select! {
+            m = rx.recv() => match m {
+                Some(m) => Some(m),
+                None => break,
+            },
+            _ = timer => None,
+        };
+        let now = SystemTime::now();
+        match msg {
+            Some(ActorMsg::Join { request, outbox }) => {
+                outboxes.insert(request.participant, outbox);
+                meeting.handle(now, Command::Join(*request));
+            }
+            Some(ActorMsg::Command(c)) => meeting.handle(now, c),
+            None => meeting.handle_timeout(now),
+        }
+        while let Some(effect) = meeting.poll_effect() {
+            apply(&mc, &record, &mut outboxes, effect, now).await;
+        }
+        if meeting.is_ended() && mc.retire(&name, &rx) {
+            break;
+        }
+    }
+    for (_, o) in outboxes.drain() {
+        let _ = o.try_send(Outgoing::Close(Some(ErrorCode::MeetingEnded), "meeting ended".into()));
+    }
+    tracing::debug!(meeting = %name, "meeting actor stopped");
+}
+
+async fn apply(
+    mc: &MeetingController,
+    record: &MeetingRecord,
+    outboxes: &mut HashMap<ParticipantId, mpsc::Sender<Outgoing>>,
+    effect: Effect,
+    now: SystemTime,
+) {
+    let meeting = &record.name;
+    match effect {
+        Effect::Send { to, message } => {
+            let Some(o) = outboxes.get(&to) else { return };
+            if let Err(mpsc::error::TrySendError::Full(_)) = o.try_send(Outgoing::Message(message)) {
+                // A participant that does not read its signaling stream cannot follow the meeting.
+                tracing::info!(%meeting, participant = %to, "signaling outbox full; disconnecting");
+                if let Some(o) = outboxes.remove(&to) {
+                    tokio::spawn(async move {
+                        let _ = o.send(Outgoing::Close(Some(ErrorCode::RateLimited), "too slow".into())).await;
+                    });
+                }
+            }
+        }
+        Effect::Forward(c) => mc.forwarding.apply(c).await,
+        Effect::Close { participant, code, reason } => {
+            if let Some(o) = outboxes.remove(&participant) {
+                tokio::spawn(async move {
+                    let _ = o.send(Outgoing::Close(code, reason)).await;
+                });
+            }
+        }
+        Effect::Event(e) => event(mc, record, e, now).await,
+    }
+}
+
+async fn event(mc: &MeetingController, record: &MeetingRecord, e: MeetingEvent, now: SystemTime) {
+    let meeting = record.name.clone();
+    let (store_result, hook) = match e {
+        MeetingEvent::ParticipantJoined { participant, identity } => {
+            let hook = WebhookEvent::ParticipantJoined {
+                meeting: meeting.clone(),
+                participant,
+                identity: identity.as_str().to_owned(),
+            };
+            let rec = SessionRecord { meeting, participant, identity, joined_at: now, left_at: None };
+            (mc.store.session_started(rec).await, hook)
+        }
+        MeetingEvent::ParticipantLeft { participant } => (
+            mc.store.session_ended(&meeting, participant, now).await,
+            WebhookEvent::ParticipantLeft { meeting, participant },
+        ),
+        MeetingEvent::TrackPublished { participant, track } => {
+            (Ok(()), WebhookEvent::TrackPublished { meeting, participant, track })
+        }
+        MeetingEvent::TrackUnpublished { participant, track } => {
+            (Ok(()), WebhookEvent::TrackUnpublished { meeting, participant, track })
+        }
+        MeetingEvent::Ended => (mc.store.end_meeting(&meeting, now).await, WebhookEvent::MeetingEnded { meeting }),
+    };
+    if let Err(e) = store_result {
+        tracing::warn!(meeting = %record.name, error = %e, "meeting store update failed");
+    }
+    if let Err(e) = mc.webhooks.deliver(hook).await {
+        tracing::warn!(meeting = %record.name, error = %e, "webhook delivery failed");
+    }
+}

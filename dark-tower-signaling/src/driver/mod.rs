@@ -1,0 +1,184 @@
+//! The tokio driver of the meeting controller.
+
+mod actor;
+mod session;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, Weak};
+use std::time::{Duration, SystemTime};
+
+use dark_tower_core::forwarding::MediaForwarding;
+use dark_tower_core::ids::MeetingName;
+use dark_tower_core::store::{MeetingRecord, MeetingSettings, MeetingStore, StoreError};
+use dark_tower_core::token::{TicketKey, VerifiedToken};
+use dark_tower_core::transport::Session;
+use dark_tower_core::webhook::{WebhookEvent, WebhookSink};
+use tokio::sync::mpsc;
+
+use crate::meeting::{Command, JoinRequest, MeetingConfig};
+
+/// Tunables and wiring of the meeting controller.
+#[derive(Debug, Clone)]
+pub struct McConfig {
+    /// WebTransport URL of the media handler that participants of this MC use.
+    pub media_url: String,
+    /// SHA-256 (hex) of the media handler's certificate, for pinning; empty if publicly trusted.
+    pub media_certificate_sha256: Vec<String>,
+    /// Signs media tickets; the media handler verifies them with the same key.
+    pub ticket_key: TicketKey,
+    /// Joining a meeting that does not exist creates it.
+    pub auto_create_meetings: bool,
+    /// Per-meeting tunables.
+    pub meeting: MeetingConfig,
+    /// How long a client has to send `Join` after opening the session.
+    pub join_timeout: Duration,
+    /// Messages queued to one participant before it is disconnected as too slow.
+    pub outbox_capacity: usize,
+}
+
+impl McConfig {
+    /// A configuration with defaults for everything but the media endpoint and ticket key.
+    pub fn new(media_url: impl Into<String>, media_certificate_sha256: Vec<String>, ticket_key: TicketKey) -> Self {
+        Self {
+            media_url: media_url.into(),
+            media_certificate_sha256,
+            ticket_key,
+            auto_create_meetings: true,
+            meeting: MeetingConfig::default(),
+            join_timeout: Duration::from_secs(10),
+            outbox_capacity: 1024,
+        }
+    }
+}
+
+pub(crate) enum ActorMsg {
+    Join { request: Box<JoinRequest>, outbox: mpsc::Sender<session::Outgoing> },
+    Command(Command),
+}
+
+/// The meeting controller: serves signaling sessions and runs one actor per live meeting.
+pub struct MeetingController {
+    config: McConfig,
+    store: Arc<dyn MeetingStore>,
+    forwarding: Arc<dyn MediaForwarding>,
+    webhooks: Arc<dyn WebhookSink>,
+    meetings: Mutex<HashMap<MeetingName, mpsc::Sender<ActorMsg>>>,
+    me: Weak<MeetingController>,
+}
+
+impl std::fmt::Debug for MeetingController {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MeetingController").field("config", &self.config).finish_non_exhaustive()
+    }
+}
+
+/// Why a session could not be placed in a meeting.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PlaceError {
+    /// No live meeting and auto-creation is off.
+    #[error("meeting not found")]
+    NotFound,
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl MeetingController {
+    /// A meeting controller using `store` for records, `forwarding` to drive the media handler
+    /// and `webhooks` for events.
+    pub fn new(
+        config: McConfig,
+        store: Arc<dyn MeetingStore>,
+        forwarding: Arc<dyn MediaForwarding>,
+        webhooks: Arc<dyn WebhookSink>,
+    ) -> Arc<Self> {
+        Arc::new_cyclic(|me| Self {
+            config,
+            store,
+            forwarding,
+            webhooks,
+            meetings: Mutex::default(),
+            me: me.clone(),
+        })
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &McConfig {
+        &self.config
+    }
+
+    /// Meetings with a running actor.
+    pub fn live_meetings(&self) -> usize {
+        self.lock_meetings().len()
+    }
+
+    fn lock_meetings(&self) -> std::sync::MutexGuard<'_, HashMap<MeetingName, mpsc::Sender<ActorMsg>>> {
+        // Every operation on the map is a single insert or remove: consistent even after a panic.
+        self.meetings.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The live record of `name`, created if allowed.
+    pub async fn place(&self, name: &MeetingName, now: SystemTime) -> Result<MeetingRecord, PlaceError> {
+        if let Some(m) = self.store.get_meeting(name).await?
+            && m.ended_at.is_none()
+        {
+            return Ok(m);
+        }
+        if !self.config.auto_create_meetings {
+            return Err(PlaceError::NotFound);
+        }
+        let record =
+            MeetingRecord { name: name.clone(), created_at: now, ended_at: None, settings: MeetingSettings::default() };
+        match self.store.create_meeting(record).await {
+            Ok(r) => {
+                let _ = self.webhooks.deliver(WebhookEvent::MeetingStarted { meeting: name.clone() }).await;
+                Ok(r)
+            }
+            // Another session created it at the same time.
+            Err(StoreError::AlreadyExists(_)) => {
+                self.store.get_meeting(name).await?.ok_or(PlaceError::Store(StoreError::NotFound))
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    async fn send(&self, record: &MeetingRecord, mut msg: ActorMsg) -> bool {
+        for _ in 0..2 {
+            let Some(tx) = self.actor(record) else { return false };
+            match tx.send(msg).await {
+                Ok(()) => return true,
+                Err(mpsc::error::SendError(m)) => msg = m,
+            }
+        }
+        false
+    }
+
+    fn actor(&self, record: &MeetingRecord) -> Option<mpsc::Sender<ActorMsg>> {
+        let mut map = self.lock_meetings();
+        if let Some(tx) = map.get(&record.name)
+            && !tx.is_closed()
+        {
+            return Some(tx.clone());
+        }
+        let mc = self.me.upgrade()?;
+        let (tx, rx) = mpsc::channel(1024);
+        map.insert(record.name.clone(), tx.clone());
+        tokio::spawn(actor::run(mc, record.clone(), rx));
+        Some(tx)
+    }
+
+    fn retire(&self, name: &MeetingName, rx: &mpsc::Receiver<ActorMsg>) -> bool {
+        let mut map = self.lock_meetings();
+        if !rx.is_empty() {
+            return false;
+        }
+        map.remove(name);
+        true
+    }
+
+    /// Serves one signaling session whose access token was verified (and checked to be for
+    /// `meeting`) before the session was accepted. Returns when the session ends.
+    pub async fn serve_session<S: Session>(&self, session: S, meeting: MeetingName, token: VerifiedToken) {
+        session::serve(self, session, meeting, token).await;
+    }
+}

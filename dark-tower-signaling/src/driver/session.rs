@@ -1,0 +1,174 @@
+//! One signaling session: read `Join`, hand the participant to its meeting actor, then pump
+//! messages both ways until the session ends.
+
+use std::time::SystemTime;
+
+use dark_tower_core::codec::signal::{self, MessageReader, SignalCodecError};
+use dark_tower_core::error::ErrorCode;
+use dark_tower_core::ids::{MeetingName, ParticipantId};
+use dark_tower_core::limits::MAX_SIGNAL_MESSAGE;
+use dark_tower_core::proto::sig;
+use dark_tower_core::token::VerifiedToken;
+use dark_tower_core::transport::{RecvStream, SendStream, Session};
+use tokio::sync::mpsc;
+
+use super::{ActorMsg, MeetingController, PlaceError};
+use crate::meeting::{Command, JoinRequest};
+
+/// What the writer task sends.
+#[derive(Debug)]
+pub(crate) enum Outgoing {
+    Message(sig::ServerMessage),
+    Close(Option<ErrorCode>, String),
+}
+
+/// Why reading stopped.
+enum ReadEnd {
+    Closed,
+    Codec(SignalCodecError),
+}
+
+async fn next_message<R: RecvStream>(recv: &mut R, reader: &mut MessageReader) -> Result<sig::ClientMessage, ReadEnd> {
+    let mut buf = [0u8; 16 * 1024];
+    loop {
+        if let Some(body) = reader.next_message().map_err(ReadEnd::Codec)? {
+            return signal::decode_client(body).map_err(ReadEnd::Codec);
+        }
+        match recv.read(&mut buf).await {
+            Ok(Some(n)) => reader.push(&buf[..n]),
+            Ok(None) | Err(_) => return Err(ReadEnd::Closed),
+        }
+    }
+}
+
+async fn write<W: SendStream>(send: &mut W, msg: &sig::ServerMessage) -> bool {
+    match signal::frame(msg) {
+        Ok(bytes) => send.write_all(&bytes).await.is_ok(),
+        Err(e) => {
+            tracing::error!(error = %e, "cannot frame a server message");
+            true
+        }
+    }
+}
+
+fn disconnect(code: ErrorCode, message: &str) -> sig::ServerMessage {
+    sig::ServerMessage {
+        request_id: 0,
+        message: Some(sig::server_message::Message::Disconnect(sig::Disconnect {
+            code: code.to_proto() as i32,
+            message: message.to_owned(),
+        })),
+    }
+}
+
+/// Sends `Disconnect` and closes the session with the code.
+async fn refuse<S: Session>(session: &S, send: &mut S::Send, code: ErrorCode, message: &str) {
+    let _ = write(send, &disconnect(code, message)).await;
+    let _ = send.finish();
+    session.close(code.wire(), message);
+}
+
+pub(super) async fn serve<S: Session>(mc: &MeetingController, session: S, meeting: MeetingName, token: VerifiedToken) {
+    let timeout = mc.config.join_timeout;
+    let Ok(Ok((mut send, mut recv))) = tokio::time::timeout(timeout, session.accept_bi()).await else {
+        session.close(ErrorCode::ProtocolViolation.wire(), "no signaling stream opened");
+        return;
+    };
+    let mut reader = MessageReader::new(MAX_SIGNAL_MESSAGE);
+    let join = match tokio::time::timeout(timeout, next_message(&mut recv, &mut reader)).await {
+        Err(_) => return refuse(&session, &mut send, ErrorCode::ProtocolViolation, "no Join in time").await,
+        Ok(Err(ReadEnd::Closed)) => return,
+        Ok(Err(ReadEnd::Codec(e))) => return refuse(&session, &mut send, e.code(), &e.to_string()).await,
+        Ok(Ok(sig::ClientMessage { message: Some(sig::client_message::Message::Join(j)), .. })) => j,
+        Ok(Ok(_)) => {
+            return refuse(&session, &mut send, ErrorCode::ProtocolViolation, "the first message must be Join").await;
+        }
+    };
+    let now = SystemTime::now();
+    let record = match mc.place(&meeting, now).await {
+        Ok(r) => r,
+        Err(PlaceError::NotFound) => {
+            return refuse(&session, &mut send, ErrorCode::MeetingNotFound, "no such meeting").await;
+        }
+        Err(PlaceError::Store(e)) => {
+            tracing::error!(error = %e, "meeting store failed");
+            return refuse(&session, &mut send, ErrorCode::Internal, "meeting store unavailable").await;
+        }
+    };
+    let participant = ParticipantId::random();
+    let grant = &token.grant;
+    let ticket = match mc.config.ticket_key.sign(&meeting, participant, grant.can_publish, grant.can_subscribe, now) {
+        Ok(t) => t,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot sign media ticket");
+            return refuse(&session, &mut send, ErrorCode::Internal, "cannot issue media ticket").await;
+        }
+    };
+    let media = sig::MediaEndpoint {
+        url: mc.config.media_url.clone(),
+        ticket,
+        certificate_sha256: mc.config.media_certificate_sha256.clone(),
+    };
+    let (out_tx, out_rx) = mpsc::channel(mc.config.outbox_capacity.max(1));
+    let request = Box::new(JoinRequest { participant, token, join, media });
+    if !mc.send(&record, ActorMsg::Join { request, outbox: out_tx.clone() }).await {
+        return refuse(&session, &mut send, ErrorCode::ShuttingDown, "meeting controller stopping").await;
+    }
+    let writer = tokio::spawn(write_loop(session.clone(), send, out_rx));
+    let end = read_loop(mc, &record, participant, &mut recv, &mut reader).await;
+    let reason = match end {
+        ReadEnd::Closed => sig::LeaveReason::Disconnected,
+        ReadEnd::Codec(e) => {
+            tracing::info!(%meeting, %participant, error = %e, "closing signaling session");
+            let _ = out_tx.send(Outgoing::Close(Some(e.code()), e.to_string())).await;
+            sig::LeaveReason::ProtocolError
+        }
+    };
+    mc.send(&record, ActorMsg::Command(Command::Disconnected { participant, reason })).await;
+    // The writer ends after sending Close (from the actor or above), or with the session.
+    tokio::select! {
+        _ = writer => {}
+        _ = session.closed() => {}
+    }
+}
+
+async fn read_loop<R: RecvStream>(
+    mc: &MeetingController,
+    record: &dark_tower_core::store::MeetingRecord,
+    participant: ParticipantId,
+    recv: &mut R,
+    reader: &mut MessageReader,
+) -> ReadEnd {
+    loop {
+        match next_message(recv, reader).await {
+            Ok(message) => {
+                if !mc.send(record, ActorMsg::Command(Command::Message { participant, message })).await {
+                    return ReadEnd::Closed;
+                }
+            }
+            Err(end) => return end,
+        }
+    }
+}
+
+async fn write_loop<S: Session>(session: S, mut send: S::Send, mut rx: mpsc::Receiver<Outgoing>) {
+    while let Some(out) = rx.recv().await {
+        match out {
+            Outgoing::Message(m) => {
+                if !write(&mut send, &m).await {
+                    return;
+                }
+            }
+            Outgoing::Close(code, reason) => {
+                match code {
+                    Some(code) => refuse(&session, &mut send, code, &reason).await,
+                    None => {
+                        let _ = send.finish();
+                        session.close(0, &reason);
+                    }
+                }
+                return;
+            }
+        }
+    }
+}

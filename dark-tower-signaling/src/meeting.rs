@@ -1,0 +1,575 @@
+//! The sans-IO state machine of one meeting.
+//!
+//! Call order: [`Meeting::handle`] with the current time and a [`Command`], then drain
+//! [`Meeting::poll_effect`] until `None`. Effects are ordered: a [`Effect::Forward`] that enables
+//! media always precedes the message that tells a client about it, so a client acting on an
+//! acknowledgement finds the media handler ready.
+
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use dark_tower_core::error::{ErrorCode, WireError};
+use dark_tower_core::forwarding::ForwardingCommand;
+use dark_tower_core::ids::{Identity, MeetingName, ParticipantId, TrackAlias, TrackId};
+use dark_tower_core::limits::{
+    MAX_DATAGRAM_FRAME, MAX_MEDIA_FRAME, MAX_SIGNAL_MESSAGE, MAX_SIMULCAST_LAYERS, MAX_TRACKS_PER_PARTICIPANT,
+};
+use dark_tower_core::proto::sig;
+use dark_tower_core::store::MeetingSettings;
+use dark_tower_core::token::{Grant, Role, VerifiedToken};
+use dark_tower_core::track::{TrackKind, TrackSource};
+use dark_tower_core::{PROTOCOL_VERSION, PROTOCOL_VERSIONS};
+
+use sig::client_message::Message as C;
+use sig::server_message::Message as S;
+
+/// Tunables of a meeting.
+#[derive(Debug, Clone)]
+pub struct MeetingConfig {
+    /// Most tracks one participant may publish.
+    pub max_tracks_per_participant: usize,
+}
+
+impl Default for MeetingConfig {
+    fn default() -> Self {
+        Self { max_tracks_per_participant: MAX_TRACKS_PER_PARTICIPANT }
+    }
+}
+
+/// A participant asking to join, already authenticated by the driver.
+#[derive(Debug, Clone)]
+pub struct JoinRequest {
+    /// The id the driver assigned to this session.
+    pub participant: ParticipantId,
+    /// The verified access token.
+    pub token: VerifiedToken,
+    /// The client's `Join` message.
+    pub join: sig::Join,
+    /// Where its media session goes (URL, ticket, certificate hashes).
+    pub media: sig::MediaEndpoint,
+}
+
+/// An input to the meeting.
+#[derive(Debug, Clone)]
+pub enum Command {
+    /// A participant joins.
+    Join(JoinRequest),
+    /// A participant sent a message (after its join).
+    Message {
+        /// Who sent it.
+        participant: ParticipantId,
+        /// What.
+        message: sig::ClientMessage,
+    },
+    /// A participant's session ended without `Leave`.
+    Disconnected {
+        /// Who.
+        participant: ParticipantId,
+        /// Why.
+        reason: sig::LeaveReason,
+    },
+}
+
+/// Something the meeting tells the outside world.
+#[derive(Debug, Clone, PartialEq)]
+pub enum MeetingEvent {
+    /// A participant joined.
+    ParticipantJoined {
+        /// Who.
+        participant: ParticipantId,
+        /// Their identity.
+        identity: Identity,
+    },
+    /// A participant left.
+    ParticipantLeft {
+        /// Who.
+        participant: ParticipantId,
+    },
+    /// A track was published.
+    TrackPublished {
+        /// By whom.
+        participant: ParticipantId,
+        /// Which.
+        track: TrackId,
+    },
+    /// A track was unpublished.
+    TrackUnpublished {
+        /// By whom.
+        participant: ParticipantId,
+        /// Which.
+        track: TrackId,
+    },
+    /// The meeting ended (empty past its timeout).
+    Ended,
+}
+
+/// An output of the meeting, for the driver to carry out in order.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    /// Send a message to one participant.
+    Send {
+        /// To whom.
+        to: ParticipantId,
+        /// What.
+        message: sig::ServerMessage,
+    },
+    /// Tell the media handler.
+    Forward(ForwardingCommand),
+    /// End a participant's session (after sending `Disconnect` if `code` is set).
+    Close {
+        /// Whose.
+        participant: ParticipantId,
+        /// Why, if an error.
+        code: Option<ErrorCode>,
+        /// Human-readable reason.
+        reason: String,
+    },
+    /// For stores and webhooks.
+    Event(MeetingEvent),
+}
+
+#[derive(Debug)]
+struct Member {
+    identity: Identity,
+    name: String,
+    grant: Grant,
+    joined_at: SystemTime,
+    auto_subscribe: bool,
+    tracks: Vec<TrackId>,
+    client_track_ids: HashMap<String, TrackId>,
+    subscriptions: HashSet<TrackId>,
+}
+
+#[derive(Debug)]
+struct TrackEntry {
+    owner: ParticipantId,
+    track: sig::Track,
+}
+
+/// The state of one meeting. See the module docs for the call order.
+#[derive(Debug)]
+pub struct Meeting {
+    name: MeetingName,
+    settings: MeetingSettings,
+    created_at: SystemTime,
+    config: MeetingConfig,
+    members: BTreeMap<ParticipantId, Member>,
+    tracks: BTreeMap<TrackId, TrackEntry>,
+    next_alias: u32,
+    effects: VecDeque<Effect>,
+    empty_since: Option<SystemTime>,
+    ended: bool,
+}
+
+fn micros(t: SystemTime) -> u64 {
+    t.duration_since(UNIX_EPOCH).map(|d| d.as_micros() as u64).unwrap_or(0)
+}
+
+fn role_to_proto(r: Role) -> i32 {
+    (match r {
+        Role::Host => sig::Role::Host,
+        Role::Participant => sig::Role::Participant,
+        Role::Guest => sig::Role::Guest,
+        Role::Viewer => sig::Role::Viewer,
+    }) as i32
+}
+
+fn server(request_id: u32, message: S) -> sig::ServerMessage {
+    sig::ServerMessage { request_id, message: Some(message) }
+}
+
+impl Meeting {
+    /// A new, empty meeting created at `now`.
+    pub fn new(name: MeetingName, settings: MeetingSettings, config: MeetingConfig, now: SystemTime) -> Self {
+        Self {
+            name,
+            settings,
+            created_at: now,
+            config,
+            members: BTreeMap::new(),
+            tracks: BTreeMap::new(),
+            next_alias: 1,
+            effects: VecDeque::new(),
+            empty_since: Some(now),
+            ended: false,
+        }
+    }
+
+    /// The meeting's name.
+    pub fn name(&self) -> &MeetingName {
+        &self.name
+    }
+
+    /// Participants present.
+    pub fn participant_count(&self) -> usize {
+        self.members.len()
+    }
+
+    /// Whether the meeting has ended; it accepts no more joins.
+    pub fn is_ended(&self) -> bool {
+        self.ended
+    }
+
+    /// The next effect, if any. Drain after every call to `handle` or `handle_timeout`.
+    pub fn poll_effect(&mut self) -> Option<Effect> {
+        self.effects.pop_front()
+    }
+
+    /// When [`Meeting::handle_timeout`] must next be called, if ever.
+    pub fn poll_timeout(&self) -> Option<SystemTime> {
+        if self.ended {
+            return None;
+        }
+        self.empty_since.map(|t| t + Duration::from_secs(self.settings.empty_timeout_secs.into()))
+    }
+
+    /// Advances timers to `now`.
+    pub fn handle_timeout(&mut self, now: SystemTime) {
+        if let Some(deadline) = self.poll_timeout()
+            && now >= deadline
+            && self.members.is_empty()
+        {
+            self.ended = true;
+            self.effects.push_back(Effect::Event(MeetingEvent::Ended));
+        }
+    }
+
+    /// Feeds one command at time `now`.
+    pub fn handle(&mut self, now: SystemTime, command: Command) {
+        match command {
+            Command::Join(req) => self.join(now, req),
+            Command::Message { participant, message } => {
+                if !self.members.contains_key(&participant) {
+                    return;
+                }
+                self.message(now, participant, message);
+            }
+            Command::Disconnected { participant, reason } => self.remove(now, participant, reason, None),
+        }
+    }
+
+    fn send(&mut self, to: ParticipantId, request_id: u32, message: S) {
+        self.effects.push_back(Effect::Send { to, message: server(request_id, message) });
+    }
+
+    fn error(&mut self, to: ParticipantId, request_id: u32, code: ErrorCode, message: impl Into<String>) {
+        let e = WireError::new(code, message);
+        self.send(to, request_id, S::Error(e.to_proto()));
+    }
+
+    fn refuse(&mut self, participant: ParticipantId, code: ErrorCode, reason: &str) {
+        self.effects.push_back(Effect::Close { participant, code: Some(code), reason: reason.into() });
+    }
+
+    /// Sends `message` to every member except `except`.
+    fn broadcast(&mut self, except: ParticipantId, message: S) {
+        let to: Vec<_> = self.members.keys().copied().filter(|p| *p != except).collect();
+        for p in to {
+            self.send(p, 0, message.clone());
+        }
+    }
+
+    fn participant_proto(&self, id: ParticipantId, m: &Member) -> sig::Participant {
+        sig::Participant {
+            id: id.to_string(),
+            identity: m.identity.as_str().to_owned(),
+            name: m.name.clone(),
+            role: role_to_proto(m.grant.role),
+            tracks: m.tracks.iter().filter_map(|t| self.tracks.get(t)).map(|e| e.track.clone()).collect(),
+            joined_at_us: micros(m.joined_at),
+        }
+    }
+
+    fn join(&mut self, now: SystemTime, req: JoinRequest) {
+        let id = req.participant;
+        if self.members.contains_key(&id) {
+            return;
+        }
+        if self.ended {
+            return self.refuse(id, ErrorCode::MeetingEnded, "the meeting has ended");
+        }
+        if !PROTOCOL_VERSIONS.contains(&req.join.protocol_version) {
+            let msg = format!(
+                "protocol version {} is not supported; supported: {}..={}",
+                req.join.protocol_version,
+                PROTOCOL_VERSIONS.start(),
+                PROTOCOL_VERSIONS.end()
+            );
+            return self.refuse(id, ErrorCode::UnsupportedVersion, &msg);
+        }
+        if req.token.grant.meeting.as_ref() != Some(&self.name) {
+            return self.refuse(id, ErrorCode::MeetingMismatch, "the token is for another meeting");
+        }
+        if self.members.len() >= self.settings.max_participants as usize {
+            return self.refuse(id, ErrorCode::MeetingFull, "the meeting is full");
+        }
+        let member = Member {
+            identity: req.token.identity.clone(),
+            name: req.token.name.clone(),
+            grant: req.token.grant.clone(),
+            joined_at: now,
+            auto_subscribe: req.join.auto_subscribe,
+            tracks: Vec::new(),
+            client_track_ids: HashMap::new(),
+            subscriptions: HashSet::new(),
+        };
+        let hidden = member.grant.hidden;
+        let me = self.participant_proto(id, &member);
+        let others = self
+            .members
+            .iter()
+            .filter(|(_, m)| !m.grant.hidden)
+            .map(|(pid, m)| self.participant_proto(*pid, m))
+            .collect();
+        self.members.insert(id, member);
+        self.empty_since = None;
+        self.effects.push_back(Effect::Event(MeetingEvent::ParticipantJoined {
+            participant: id,
+            identity: req.token.identity,
+        }));
+        let joined = sig::Joined {
+            participant: Some(me.clone()),
+            others,
+            meeting: Some(sig::MeetingInfo {
+                name: self.name.as_str().to_owned(),
+                created_at_us: micros(self.created_at),
+            }),
+            media: Some(req.media),
+            server_time_us: micros(now),
+            limits: Some(sig::Limits {
+                max_signal_message_bytes: MAX_SIGNAL_MESSAGE as u32,
+                max_media_frame_bytes: MAX_MEDIA_FRAME as u32,
+                max_tracks_per_participant: self.config.max_tracks_per_participant as u32,
+                max_datagram_frame_bytes: MAX_DATAGRAM_FRAME as u32,
+            }),
+            protocol_version: PROTOCOL_VERSION,
+        };
+        // Subscriptions first, so media is flowing by the time the client reads Joined.
+        if req.join.auto_subscribe {
+            let existing: Vec<TrackId> = self.tracks.keys().copied().collect();
+            for t in existing {
+                // Without subscribe permission the participant is simply not subscribed.
+                let _ = self.subscribe(id, t, None);
+            }
+        }
+        self.send(id, 0, S::Joined(joined));
+        if !hidden {
+            self.broadcast(id, S::ParticipantJoined(sig::ParticipantJoined { participant: Some(me) }));
+        }
+    }
+
+    /// Subscribes `who` to `track` if permitted; returns the error code otherwise.
+    fn subscribe(&mut self, who: ParticipantId, track: TrackId, max_spatial: Option<u8>) -> Result<(), ErrorCode> {
+        let Some(entry) = self.tracks.get(&track) else { return Err(ErrorCode::UnknownTrack) };
+        if entry.owner == who {
+            return Err(ErrorCode::InvalidRequest);
+        }
+        let alias = TrackAlias(entry.track.alias);
+        let Some(m) = self.members.get_mut(&who) else { return Err(ErrorCode::ProtocolViolation) };
+        if !m.grant.can_subscribe {
+            return Err(ErrorCode::PermissionDenied);
+        }
+        m.subscriptions.insert(track);
+        self.effects.push_back(Effect::Forward(ForwardingCommand::Subscribe {
+            meeting: self.name.clone(),
+            subscriber: who,
+            alias,
+            max_spatial,
+        }));
+        Ok(())
+    }
+
+    fn message(&mut self, now: SystemTime, from: ParticipantId, message: sig::ClientMessage) {
+        let rid = message.request_id;
+        let Some(body) = message.message else {
+            return self.error(from, rid, ErrorCode::Malformed, "empty envelope");
+        };
+        match body {
+            C::Join(_) => self.error(from, rid, ErrorCode::ProtocolViolation, "already joined"),
+            C::Leave(_) => self.remove(now, from, sig::LeaveReason::Left, None),
+            C::PublishTrack(p) => self.publish(from, rid, p),
+            C::UnpublishTrack(u) => match u.track_id.parse::<TrackId>() {
+                Ok(t) if self.tracks.get(&t).is_some_and(|e| e.owner == from) => self.unpublish(from, t),
+                _ => self.error(from, rid, ErrorCode::UnknownTrack, "no such track of yours"),
+            },
+            C::Subscribe(s) => {
+                let Ok(track) = s.track_id.parse::<TrackId>() else {
+                    return self.error(from, rid, ErrorCode::UnknownTrack, "no such track");
+                };
+                let max = match s.max_spatial_id {
+                    Some(v) if v as usize >= MAX_SIMULCAST_LAYERS => {
+                        return self.error(from, rid, ErrorCode::InvalidRequest, "max_spatial_id above 2");
+                    }
+                    v => v.map(|v| v as u8),
+                };
+                match self.subscribe(from, track, max) {
+                    Ok(()) => self.send(from, rid, S::SubscribeAck(sig::SubscribeAck { track_id: s.track_id })),
+                    Err(code) => self.error(from, rid, code, "cannot subscribe to this track"),
+                }
+            }
+            C::Unsubscribe(u) => {
+                let track = u.track_id.parse::<TrackId>().ok();
+                let Some((track, entry)) = track.and_then(|t| self.tracks.get(&t).map(|e| (t, e))) else {
+                    return self.error(from, rid, ErrorCode::UnknownTrack, "no such track");
+                };
+                let alias = TrackAlias(entry.track.alias);
+                if let Some(m) = self.members.get_mut(&from) {
+                    m.subscriptions.remove(&track);
+                }
+                self.effects.push_back(Effect::Forward(ForwardingCommand::Unsubscribe {
+                    meeting: self.name.clone(),
+                    subscriber: from,
+                    alias,
+                }));
+            }
+            C::Ping(p) => self.send(
+                from,
+                rid,
+                S::Pong(sig::Pong { client_time_us: p.client_time_us, server_time_us: micros(now) }),
+            ),
+        }
+    }
+
+    fn validate_publish(&self, from: ParticipantId, p: &sig::PublishTrack) -> Result<(TrackKind, TrackSource), WireError> {
+        let Some(m) = self.members.get(&from) else {
+            return Err(WireError::new(ErrorCode::ProtocolViolation, "not joined"));
+        };
+        let invalid = |msg: &str| WireError::new(ErrorCode::InvalidRequest, msg);
+        let kind = TrackKind::from_proto(p.kind).ok_or_else(|| invalid("unknown track kind"))?;
+        let source = TrackSource::from_proto(p.source).ok_or_else(|| invalid("unknown track source"))?;
+        if source.kind() != kind {
+            return Err(invalid("source does not match kind"));
+        }
+        if !m.grant.may_publish(source) || m.grant.hidden {
+            return Err(WireError::new(ErrorCode::PermissionDenied, "not allowed to publish this source"));
+        }
+        if p.client_track_id.is_empty() || p.client_track_id.len() > 64 || p.codec.len() > 64 || p.name.len() > 256 {
+            return Err(invalid("client_track_id (1-64), codec (<=64) or name (<=256) out of bounds"));
+        }
+        if m.client_track_ids.contains_key(&p.client_track_id) {
+            return Err(WireError::new(ErrorCode::DuplicateTrack, "client_track_id already published"));
+        }
+        if m.tracks.len() >= self.config.max_tracks_per_participant {
+            return Err(WireError::new(ErrorCode::TooManyTracks, "track limit reached"));
+        }
+        if kind == TrackKind::Audio && p.layers.len() > 1 {
+            return Err(invalid("audio tracks have one layer"));
+        }
+        if p.layers.len() > MAX_SIMULCAST_LAYERS {
+            return Err(invalid("at most 3 simulcast layers"));
+        }
+        let mut seen = [false; MAX_SIMULCAST_LAYERS];
+        for l in &p.layers {
+            let i = l.spatial_id as usize;
+            if i >= p.layers.len().max(1) || seen[i] {
+                return Err(invalid("layer spatial ids must be distinct and 0..layers"));
+            }
+            seen[i] = true;
+        }
+        Ok((kind, source))
+    }
+
+    fn publish(&mut self, from: ParticipantId, rid: u32, p: sig::PublishTrack) {
+        let (kind, source) = match self.validate_publish(from, &p) {
+            Ok(v) => v,
+            Err(e) => return self.send(from, rid, S::Error(e.to_proto())),
+        };
+        let id = TrackId::random();
+        let alias = TrackAlias(self.next_alias);
+        self.next_alias = self.next_alias.wrapping_add(1).max(1);
+        let mut layers = p.layers.clone();
+        layers.sort_by_key(|l| l.spatial_id);
+        let track = sig::Track {
+            id: id.to_string(),
+            alias: alias.0,
+            kind: kind.to_proto(),
+            source: source.to_proto(),
+            codec: p.codec.clone(),
+            layers,
+            muted: false,
+            name: p.name.clone(),
+        };
+        if let Some(m) = self.members.get_mut(&from) {
+            m.tracks.push(id);
+            m.client_track_ids.insert(p.client_track_id.clone(), id);
+        }
+        self.tracks.insert(id, TrackEntry { owner: from, track: track.clone() });
+        self.effects.push_back(Effect::Forward(ForwardingCommand::TrackPublished {
+            meeting: self.name.clone(),
+            publisher: from,
+            track: id,
+            alias,
+            kind,
+            layers: track.layers.len().max(1) as u8,
+        }));
+        self.effects.push_back(Effect::Event(MeetingEvent::TrackPublished { participant: from, track: id }));
+        let auto: Vec<_> = self
+            .members
+            .iter()
+            .filter(|(pid, m)| **pid != from && m.auto_subscribe)
+            .map(|(pid, _)| *pid)
+            .collect();
+        for who in auto {
+            // A member without subscribe permission is simply not subscribed.
+            let _ = self.subscribe(who, id, None);
+        }
+        self.send(
+            from,
+            rid,
+            S::PublishTrackAck(sig::PublishTrackAck { client_track_id: p.client_track_id, track: Some(track.clone()) }),
+        );
+        self.broadcast(
+            from,
+            S::TrackPublished(sig::TrackPublished { participant_id: from.to_string(), track: Some(track) }),
+        );
+    }
+
+    fn unpublish(&mut self, from: ParticipantId, track: TrackId) {
+        let Some(entry) = self.tracks.remove(&track) else { return };
+        if let Some(m) = self.members.get_mut(&from) {
+            m.tracks.retain(|t| *t != track);
+            m.client_track_ids.retain(|_, t| *t != track);
+        }
+        for m in self.members.values_mut() {
+            m.subscriptions.remove(&track);
+        }
+        self.effects.push_back(Effect::Forward(ForwardingCommand::TrackUnpublished {
+            meeting: self.name.clone(),
+            alias: TrackAlias(entry.track.alias),
+        }));
+        self.effects.push_back(Effect::Event(MeetingEvent::TrackUnpublished { participant: from, track }));
+        self.broadcast(
+            from,
+            S::TrackUnpublished(sig::TrackUnpublished {
+                participant_id: from.to_string(),
+                track_id: track.to_string(),
+            }),
+        );
+    }
+
+    fn remove(&mut self, now: SystemTime, who: ParticipantId, reason: sig::LeaveReason, code: Option<ErrorCode>) {
+        let Some(member) = self.members.remove(&who) else { return };
+        for t in &member.tracks {
+            self.tracks.remove(t);
+            self.effects.push_back(Effect::Event(MeetingEvent::TrackUnpublished { participant: who, track: *t }));
+        }
+        for m in self.members.values_mut() {
+            m.subscriptions.retain(|t| !member.tracks.contains(t));
+        }
+        self.effects.push_back(Effect::Forward(ForwardingCommand::ParticipantLeft {
+            meeting: self.name.clone(),
+            participant: who,
+        }));
+        self.effects.push_back(Effect::Event(MeetingEvent::ParticipantLeft { participant: who }));
+        if !member.grant.hidden {
+            self.broadcast(
+                who,
+                S::ParticipantLeft(sig::ParticipantLeft { participant_id: who.to_string(), reason: reason as i32 }),
+            );
+        }
+        self.effects.push_back(Effect::Close { participant: who, code, reason: "left".into() });
+        if self.members.is_empty() {
+            self.empty_since = Some(now);
+        }
+    }
+}

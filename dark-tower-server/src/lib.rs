@@ -1,1 +1,28 @@
-//! placeholder
+//! # dark-tower-server — the reference server
+//!
+//! Composes the crates into a complete system in one process: the global controller's REST API
+//! (`POST /v1/join`), the meeting controller ([`dark_tower_signaling`]) and the media handler
+//! ([`dark_tower_sfu`]) behind one WebTransport endpoint, and an admin port (`/livez`, `/readyz`).
+//! It is also the example of composing the crates: [`ServerBuilder`] starts the same server
+//! inside another program.
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), dark_tower_server::ServerError> {
+//! use dark_tower_server::{ServerBuilder, ServerConfig};
+//!
+//! let server = ServerBuilder::new(ServerConfig::ephemeral("./data")).start().await?;
+//! println!("join at http://{}/v1/join", server.http);
+//! server.wait().await;
+//! # Ok(()) }
+//! ```
+
+pub mod admin;
+pub mod config;
+pub mod devkeys;
+pub mod http;
+mod server;
+pub mod tls;
+pub mod webtransport;
+
+pub use config::ServerConfig;
+pub use server::{RunningServer, ServerBuilder, ServerError};

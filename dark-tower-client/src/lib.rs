@@ -1,1 +1,40 @@
-//! placeholder
+//! # dark-tower-client — the Rust client SDK
+//!
+//! Joins a meeting on a Dark Tower server, publishes tracks and receives everyone else's media.
+//! Used by bots, recorders, native apps, the examples, the tests and the load generator.
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), dark_tower_client::ClientError> {
+//! use dark_tower_client::{connect, ConnectOptions, RoomEvent};
+//!
+//! let mut room = connect("http://127.0.0.1:8080", "<access token>", ConnectOptions::default()).await?;
+//! while let Some(event) = room.next_event().await {
+//!     match event {
+//!         RoomEvent::ParticipantJoined(p) => println!("{} joined", p.identity),
+//!         RoomEvent::Frame(f) => println!("{} bytes from {:?}", f.payload.len(), f.participant),
+//!         RoomEvent::Disconnected { .. } => break,
+//!         _ => {}
+//!     }
+//! }
+//! # Ok(()) }
+//! ```
+//!
+//! The flow follows DESIGN §4: `POST /v1/join`, a signaling WebTransport session to the meeting
+//! controller, then a media session to the media handler with the ticket from `Joined`.
+
+mod error;
+mod local_track;
+mod media;
+mod room;
+mod signal;
+pub mod synthetic;
+
+pub use error::ClientError;
+pub use local_track::{LocalTrack, OutgoingFrame, TrackOptions};
+pub use room::{ConnectOptions, ParticipantInfo, RemoteFrame, Room, RoomEvent, TrackInfo, connect};
+
+pub use dark_tower_core::codec::media::MediaHeader;
+pub use dark_tower_core::ids::{ParticipantId, TrackAlias, TrackId};
+pub use dark_tower_core::proto::sig::{LeaveReason, SimulcastLayer};
+pub use dark_tower_core::track::{TrackKind, TrackSource};
+pub use dark_tower_core::ErrorCode;

@@ -1,0 +1,518 @@
+//! Joining a meeting and following it.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use bytes::Bytes;
+use dark_tower_core::codec::media::MediaHeader;
+use dark_tower_core::codec::signal::MessageReader;
+use dark_tower_core::error::ErrorCode;
+use dark_tower_core::ids::{ParticipantId, TrackAlias, TrackId};
+use dark_tower_core::limits::MAX_SIGNAL_MESSAGE;
+use dark_tower_core::proto::sig;
+use dark_tower_core::track::{TrackKind, TrackSource};
+use dark_tower_core::transport::wt::{self, ConnectError, WtSession};
+use dark_tower_core::transport::{Session, TransportError};
+use dark_tower_core::PROTOCOL_VERSION;
+use sig::client_message::Message as C;
+use sig::server_message::Message as S;
+use tokio::sync::mpsc;
+
+use crate::local_track::{LocalTrack, TrackOptions};
+use crate::signal::{self, Signal};
+use crate::ClientError;
+
+/// How to join.
+#[derive(Debug, Clone)]
+pub struct ConnectOptions {
+    /// Receive every track in the meeting without asking.
+    pub auto_subscribe: bool,
+    /// Free text sent to the server (bot name, OS).
+    pub client_detail: String,
+    /// Protocol version to speak (tests use this to check negotiation).
+    pub protocol_version: u32,
+}
+
+impl Default for ConnectOptions {
+    fn default() -> Self {
+        Self { auto_subscribe: true, client_detail: String::new(), protocol_version: PROTOCOL_VERSION }
+    }
+}
+
+/// A published track as the client sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrackInfo {
+    /// Server-assigned id.
+    pub id: TrackId,
+    /// Alias its frames carry.
+    pub alias: TrackAlias,
+    /// Audio or video.
+    pub kind: TrackKind,
+    /// Camera, microphone, screen…
+    pub source: TrackSource,
+    /// Codec string.
+    pub codec: String,
+    /// Number of simulcast layers.
+    pub layers: u8,
+    /// Publisher's label.
+    pub name: String,
+}
+
+impl TrackInfo {
+    pub(crate) fn from_proto(t: &sig::Track) -> Option<Self> {
+        Some(Self {
+            id: t.id.parse().ok()?,
+            alias: TrackAlias(t.alias),
+            kind: TrackKind::from_proto(t.kind)?,
+            source: TrackSource::from_proto(t.source)?,
+            codec: t.codec.clone(),
+            layers: t.layers.len().max(1) as u8,
+            name: t.name.clone(),
+        })
+    }
+}
+
+/// A participant as the client sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParticipantInfo {
+    /// Session id.
+    pub id: ParticipantId,
+    /// Identity (token `sub`).
+    pub identity: String,
+    /// Display name.
+    pub name: String,
+    /// Published tracks.
+    pub tracks: Vec<TrackInfo>,
+}
+
+impl ParticipantInfo {
+    fn from_proto(p: &sig::Participant) -> Option<Self> {
+        Some(Self {
+            id: p.id.parse().ok()?,
+            identity: p.identity.clone(),
+            name: p.name.clone(),
+            tracks: p.tracks.iter().filter_map(TrackInfo::from_proto).collect(),
+        })
+    }
+}
+
+/// A received media frame.
+#[derive(Debug, Clone)]
+pub struct RemoteFrame {
+    /// Publisher, if the track is known.
+    pub participant: Option<ParticipantId>,
+    /// Track, if known.
+    pub track: Option<TrackId>,
+    /// Routing header.
+    pub header: MediaHeader,
+    /// Payload as published.
+    pub payload: Bytes,
+    /// Arrived as a datagram (else on a group stream).
+    pub datagram: bool,
+}
+
+/// Something that happened in the meeting.
+#[derive(Debug, Clone)]
+pub enum RoomEvent {
+    /// Someone joined.
+    ParticipantJoined(ParticipantInfo),
+    /// Someone left (their tracks are gone with them).
+    ParticipantLeft {
+        /// Who.
+        participant: ParticipantId,
+        /// Why.
+        reason: sig::LeaveReason,
+    },
+    /// Someone published a track.
+    TrackPublished {
+        /// Who.
+        participant: ParticipantId,
+        /// The track.
+        track: TrackInfo,
+    },
+    /// Someone unpublished a track.
+    TrackUnpublished {
+        /// Who.
+        participant: ParticipantId,
+        /// The track.
+        track: TrackId,
+    },
+    /// A media frame arrived.
+    Frame(RemoteFrame),
+    /// An error the server sent outside any request.
+    Error {
+        /// Code.
+        code: ErrorCode,
+        /// Message.
+        message: String,
+    },
+    /// The session ended; no more events follow.
+    Disconnected {
+        /// The server's code, if it sent one.
+        code: Option<ErrorCode>,
+        /// Why.
+        reason: String,
+    },
+}
+
+#[derive(Default)]
+struct Roster {
+    participants: HashMap<ParticipantId, ParticipantInfo>,
+    aliases: HashMap<TrackAlias, (ParticipantId, TrackId)>,
+}
+
+/// State shared by the room and its background tasks.
+pub(crate) struct Shared {
+    roster: Mutex<Roster>,
+    events: mpsc::UnboundedSender<RoomEvent>,
+    disconnected: AtomicBool,
+}
+
+impl Shared {
+    pub(crate) fn emit(&self, e: RoomEvent) {
+        if self.disconnected.load(Ordering::SeqCst) {
+            return;
+        }
+        if matches!(e, RoomEvent::Disconnected { .. }) {
+            self.disconnected.store(true, Ordering::SeqCst);
+        }
+        let _ = self.events.send(e);
+    }
+
+    pub(crate) fn lookup(&self, alias: TrackAlias) -> (Option<ParticipantId>, Option<TrackId>) {
+        self.roster
+            .lock()
+            .ok()
+            .and_then(|r| r.aliases.get(&alias).copied())
+            .map_or((None, None), |(p, t)| (Some(p), Some(t)))
+    }
+
+    fn add_participant(&self, p: ParticipantInfo) {
+        if let Ok(mut r) = self.roster.lock() {
+            for t in &p.tracks {
+                r.aliases.insert(t.alias, (p.id, t.id));
+            }
+            r.participants.insert(p.id, p);
+        }
+    }
+
+    fn handle(&self, msg: S) {
+        match msg {
+            S::ParticipantJoined(j) => {
+                if let Some(p) = j.participant.as_ref().and_then(ParticipantInfo::from_proto) {
+                    self.add_participant(p.clone());
+                    self.emit(RoomEvent::ParticipantJoined(p));
+                }
+            }
+            S::ParticipantLeft(l) => {
+                let Ok(id) = l.participant_id.parse::<ParticipantId>() else { return };
+                if let Ok(mut r) = self.roster.lock()
+                    && let Some(p) = r.participants.remove(&id)
+                {
+                    for t in p.tracks {
+                        r.aliases.remove(&t.alias);
+                    }
+                }
+                let reason = sig::LeaveReason::try_from(l.reason).unwrap_or(sig::LeaveReason::Unspecified);
+                self.emit(RoomEvent::ParticipantLeft { participant: id, reason });
+            }
+            S::TrackPublished(t) => {
+                let Ok(pid) = t.participant_id.parse::<ParticipantId>() else { return };
+                let Some(track) = t.track.as_ref().and_then(TrackInfo::from_proto) else { return };
+                if let Ok(mut r) = self.roster.lock() {
+                    r.aliases.insert(track.alias, (pid, track.id));
+                    if let Some(p) = r.participants.get_mut(&pid) {
+                        p.tracks.push(track.clone());
+                    }
+                }
+                self.emit(RoomEvent::TrackPublished { participant: pid, track });
+            }
+            S::TrackUnpublished(t) => {
+                let (Ok(pid), Ok(tid)) = (t.participant_id.parse::<ParticipantId>(), t.track_id.parse::<TrackId>())
+                else {
+                    return;
+                };
+                if let Ok(mut r) = self.roster.lock() {
+                    r.aliases.retain(|_, (_, id)| *id != tid);
+                    if let Some(p) = r.participants.get_mut(&pid) {
+                        p.tracks.retain(|x| x.id != tid);
+                    }
+                }
+                self.emit(RoomEvent::TrackUnpublished { participant: pid, track: tid });
+            }
+            S::Error(e) => self.emit(RoomEvent::Error {
+                code: ErrorCode::from_proto(e.code).unwrap_or(ErrorCode::Internal),
+                message: e.message,
+            }),
+            S::Disconnect(d) => self.emit(RoomEvent::Disconnected {
+                code: ErrorCode::from_proto(d.code),
+                reason: d.message,
+            }),
+            // Replies whose request was abandoned, and messages only valid at join time.
+            S::Joined(_) | S::PublishTrackAck(_) | S::SubscribeAck(_) | S::Pong(_) => {}
+        }
+    }
+}
+
+/// A joined meeting. Events arrive through [`Room::next_event`].
+pub struct Room {
+    meeting: String,
+    local: ParticipantInfo,
+    signal: Signal,
+    signal_session: WtSession,
+    media: WtSession,
+    shared: Arc<Shared>,
+    events: mpsc::UnboundedReceiver<RoomEvent>,
+    max_datagram_frame: usize,
+}
+
+impl std::fmt::Debug for Room {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Room").field("meeting", &self.meeting).field("local", &self.local.id).finish_non_exhaustive()
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct JoinResponse {
+    signal_url: String,
+    certificate_sha256: Vec<String>,
+}
+
+#[derive(serde::Deserialize)]
+struct ErrorBody {
+    error: ErrorDetail,
+}
+
+#[derive(serde::Deserialize)]
+struct ErrorDetail {
+    code: String,
+    message: String,
+}
+
+fn connect_error(e: ConnectError) -> ClientError {
+    match e {
+        ConnectError::Rejected => ClientError::SessionRejected,
+        other => ClientError::Connection(other.to_string()),
+    }
+}
+
+fn closed_error(e: TransportError) -> ClientError {
+    match e {
+        TransportError::ClosedByPeer { code, reason } => match ErrorCode::from_wire(code) {
+            Some(code) => ClientError::Server { code, message: reason },
+            None => ClientError::Connection(reason),
+        },
+        other => ClientError::Connection(other.to_string()),
+    }
+}
+
+/// Asks the server where to go (`POST /v1/join`).
+async fn join_http(server_url: &str, token: &str, version: u32) -> Result<JoinResponse, ClientError> {
+    let base = url::Url::parse(server_url).map_err(|e| ClientError::InvalidUrl(e.to_string()))?;
+    if !matches!(base.scheme(), "http" | "https") {
+        return Err(ClientError::InvalidUrl("expected http or https".into()));
+    }
+    let url = base.join("/v1/join").map_err(|e| ClientError::InvalidUrl(e.to_string()))?;
+    let resp = reqwest::Client::new()
+        .post(url)
+        .bearer_auth(token)
+        .json(&serde_json::json!({ "protocol_version": version }))
+        .timeout(Duration::from_secs(10))
+        .send()
+        .await
+        .map_err(|e| ClientError::Connection(e.to_string()))?;
+    let status = resp.status();
+    let body = resp.bytes().await.map_err(|e| ClientError::Connection(e.to_string()))?;
+    if !status.is_success() {
+        let (code, message) = match serde_json::from_slice::<ErrorBody>(&body) {
+            Ok(b) => (ErrorCode::from_name(&b.error.code).unwrap_or(ErrorCode::Internal), b.error.message),
+            Err(_) => (ErrorCode::Internal, String::from_utf8_lossy(&body).into_owned()),
+        };
+        return Err(ClientError::JoinRefused { status: status.as_u16(), code, message });
+    }
+    serde_json::from_slice(&body).map_err(|e| ClientError::Protocol(format!("join response: {e}")))
+}
+
+/// Joins the meeting named by `token` on the server at `server_url` (e.g. `http://127.0.0.1:8080`).
+pub async fn connect(server_url: &str, token: &str, options: ConnectOptions) -> Result<Room, ClientError> {
+    let join = join_http(server_url, token, options.protocol_version).await?;
+    let signal_url = format!("{}?access_token={}", join.signal_url, token);
+    let signal_session = wt::connect(&signal_url, &join.certificate_sha256).await.map_err(connect_error)?;
+    let (mut send, mut recv) = signal_session.open_bi().await.map_err(|e| ClientError::Connection(e.to_string()))?;
+    let hello = sig::ClientMessage {
+        request_id: 0,
+        message: Some(C::Join(sig::Join {
+            protocol_version: options.protocol_version,
+            client: Some(sig::ClientInfo {
+                sdk: "dark-tower-client".into(),
+                version: env!("CARGO_PKG_VERSION").into(),
+                detail: options.client_detail.clone(),
+            }),
+            auto_subscribe: options.auto_subscribe,
+        })),
+    };
+    signal::write_message(&mut send, &hello).await?;
+    let mut reader = MessageReader::new(MAX_SIGNAL_MESSAGE);
+    let first = tokio::time::timeout(signal::REQUEST_TIMEOUT, signal::read_message(&mut recv, &mut reader))
+        .await
+        .map_err(|_| ClientError::Timeout)?
+        .map_err(|e| ClientError::Protocol(e.to_string()))?;
+    let joined = match first.and_then(|m| m.message) {
+        Some(S::Joined(j)) => j,
+        Some(S::Disconnect(d)) => {
+            return Err(ClientError::Server {
+                code: ErrorCode::from_proto(d.code).unwrap_or(ErrorCode::Internal),
+                message: d.message,
+            });
+        }
+        Some(other) => return Err(ClientError::Protocol(format!("expected Joined, got {other:?}"))),
+        None => return Err(closed_error(signal_session.closed().await)),
+    };
+    let local = joined
+        .participant
+        .as_ref()
+        .and_then(ParticipantInfo::from_proto)
+        .ok_or_else(|| ClientError::Protocol("Joined without a valid participant".into()))?;
+    let media_ep = joined.media.clone().ok_or_else(|| ClientError::Protocol("Joined without media".into()))?;
+    let media_url = format!("{}?ticket={}", media_ep.url, media_ep.ticket);
+    let media = wt::connect(&media_url, &media_ep.certificate_sha256).await.map_err(connect_error)?;
+
+    let (events_tx, events) = mpsc::unbounded_channel();
+    let shared = Arc::new(Shared { roster: Mutex::default(), events: events_tx, disconnected: AtomicBool::new(false) });
+    for p in joined.others.iter().filter_map(ParticipantInfo::from_proto) {
+        shared.add_participant(p);
+    }
+    let (signal, pending) = Signal::start(send);
+    {
+        let shared = Arc::clone(&shared);
+        let session = signal_session.clone();
+        tokio::spawn(async move {
+            loop {
+                match signal::read_message(&mut recv, &mut reader).await {
+                    Ok(Some(m)) => {
+                        if let Some(m) = signal::deliver(&pending, m)
+                            && let Some(body) = m.message
+                        {
+                            shared.handle(body);
+                        }
+                    }
+                    Ok(None) => break,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "bad signaling message from server");
+                        session.close(e.code().wire(), &e.to_string());
+                        break;
+                    }
+                }
+            }
+            let (code, reason) = match session.closed().await {
+                TransportError::ClosedByPeer { code, reason } => (ErrorCode::from_wire(code), reason),
+                other => (None, other.to_string()),
+            };
+            shared.emit(RoomEvent::Disconnected { code, reason });
+        });
+    }
+    crate::media::spawn_receivers(media.clone(), Arc::clone(&shared));
+    let max_datagram_frame =
+        joined.limits.as_ref().map_or(dark_tower_core::limits::MAX_DATAGRAM_FRAME, |l| l.max_datagram_frame_bytes as usize);
+    Ok(Room {
+        meeting: joined.meeting.map(|m| m.name).unwrap_or_default(),
+        local,
+        signal,
+        signal_session,
+        media,
+        shared,
+        events,
+        max_datagram_frame,
+    })
+}
+
+fn now_us() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_micros() as u64).unwrap_or(0)
+}
+
+impl Room {
+    /// The meeting's name.
+    pub fn meeting(&self) -> &str {
+        &self.meeting
+    }
+
+    /// This participant.
+    pub fn local_participant(&self) -> &ParticipantInfo {
+        &self.local
+    }
+
+    /// Everyone else now present, with their tracks.
+    pub fn remote_participants(&self) -> Vec<ParticipantInfo> {
+        self.shared.roster.lock().map(|r| r.participants.values().cloned().collect()).unwrap_or_default()
+    }
+
+    /// The next event; `None` after [`RoomEvent::Disconnected`] was returned.
+    pub async fn next_event(&mut self) -> Option<RoomEvent> {
+        self.events.recv().await
+    }
+
+    /// Publishes a track; frames are sent through the returned [`LocalTrack`].
+    pub async fn publish_track(&self, options: TrackOptions) -> Result<LocalTrack, ClientError> {
+        let request = options.to_proto();
+        let reply = self.signal.request(C::PublishTrack(request)).await?;
+        let S::PublishTrackAck(ack) = reply else {
+            return Err(ClientError::Protocol("expected PublishTrackAck".into()));
+        };
+        let info = ack
+            .track
+            .as_ref()
+            .and_then(TrackInfo::from_proto)
+            .ok_or_else(|| ClientError::Protocol("ack without a valid track".into()))?;
+        Ok(LocalTrack::new(info, self.media.clone(), self.max_datagram_frame))
+    }
+
+    /// Stops publishing a track.
+    pub fn unpublish_track(&self, track: &TrackInfo) -> Result<(), ClientError> {
+        self.signal.send(C::UnpublishTrack(sig::UnpublishTrack { track_id: track.id.to_string() }))
+    }
+
+    /// Subscribes to a track (not needed with `auto_subscribe`). `max_spatial` caps the layer.
+    pub async fn subscribe(&self, track: TrackId, max_spatial: Option<u8>) -> Result<(), ClientError> {
+        let msg = sig::Subscribe { track_id: track.to_string(), max_spatial_id: max_spatial.map(u32::from) };
+        match self.signal.request(C::Subscribe(msg)).await? {
+            S::SubscribeAck(_) => Ok(()),
+            _ => Err(ClientError::Protocol("expected SubscribeAck".into())),
+        }
+    }
+
+    /// Stops receiving a track.
+    pub fn unsubscribe(&self, track: TrackId) -> Result<(), ClientError> {
+        self.signal.send(C::Unsubscribe(sig::Unsubscribe { track_id: track.to_string() }))
+    }
+
+    /// Measures the signaling round trip.
+    pub async fn ping(&self) -> Result<Duration, ClientError> {
+        let start = std::time::Instant::now();
+        match self.signal.request(C::Ping(sig::Ping { client_time_us: now_us() })).await? {
+            S::Pong(_) => Ok(start.elapsed()),
+            _ => Err(ClientError::Protocol("expected Pong".into())),
+        }
+    }
+
+    /// Leaves the meeting and closes both sessions.
+    pub async fn leave(self) {
+        let _ = self.signal.send(C::Leave(sig::Leave { reason: "leave".into() }));
+        // The server closes the session once it has processed Leave.
+        let _ = tokio::time::timeout(Duration::from_secs(2), self.signal_session.closed()).await;
+        self.signal_session.close(0, "leave");
+        self.media.close(0, "leave");
+    }
+
+    /// Drops both connections without `Leave`, as a crash or network loss would.
+    pub fn abort(&self) {
+        self.signal_session.close(0, "abort");
+        self.media.close(0, "abort");
+    }
+
+    /// The raw media session, for tests that need to send malformed media.
+    pub fn media_session(&self) -> &WtSession {
+        &self.media
+    }
+}

@@ -1,1 +1,252 @@
-fn main() {}
+//! `bot`: joins a meeting, optionally publishes synthetic simulcast video and audio whose
+//! payloads carry a sequence number, a timestamp and a checksum, subscribes to everyone, verifies
+//! every received frame, and prints per-peer counts, loss and latency.
+//!
+//! ```text
+//! cargo run --release -p dark-tower-examples --bin bot -- \
+//!     --url http://127.0.0.1:8080 --token T --publish --seconds 10 --expect-peers 2
+//! ```
+//!
+//! Exits non-zero if fewer than `--expect-peers` peers delivered verified audio and video, or if
+//! any frame failed verification.
+
+use std::collections::HashMap;
+use std::process::ExitCode;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use clap::Parser;
+use dark_tower_client::{
+    ClientError, ConnectOptions, LocalTrack, OutgoingFrame, ParticipantId, RoomEvent, TrackAlias, TrackOptions,
+    TrackSource, connect, synthetic,
+};
+use tokio::time::{Instant, MissedTickBehavior};
+
+#[derive(Parser, Debug)]
+#[command(about = "Dark Tower smoke-test bot")]
+struct Args {
+    /// Server URL (the HTTP API).
+    #[arg(long, default_value = "http://127.0.0.1:8080")]
+    url: String,
+    /// Access token.
+    #[arg(long)]
+    token: String,
+    /// Publish synthetic video (3 simulcast layers, 30 fps) and audio (50 fps).
+    #[arg(long)]
+    publish: bool,
+    /// How long to stay in the meeting.
+    #[arg(long, default_value_t = 10)]
+    seconds: u64,
+    /// Fail unless this many peers delivered verified audio and video.
+    #[arg(long, default_value_t = 0)]
+    expect_peers: usize,
+}
+
+fn now_us() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_micros() as u64).unwrap_or(0)
+}
+
+/// Bytes per frame of each layer at 30 fps: about 150 kbit/s, 500 kbit/s and 1.5 Mbit/s.
+const LAYER_BYTES: [usize; 3] = [625, 2083, 6250];
+const FPS: u64 = 30;
+const GOP: u64 = 60;
+
+/// Publishes the tracks, then sends frames on a fixed schedule from a task of their own.
+async fn publish(
+    room: &dark_tower_client::Room,
+    seconds: u64,
+) -> Result<tokio::task::JoinHandle<Result<(), ClientError>>, ClientError> {
+    let mut video: LocalTrack = room
+        .publish_track(
+            TrackOptions::new(TrackSource::Camera, "synthetic").simulcast(&[
+                (320, 180, 150_000),
+                (640, 360, 500_000),
+                (1280, 720, 1_500_000),
+            ]),
+        )
+        .await?;
+    let mut audio: LocalTrack = room.publish_track(TrackOptions::new(TrackSource::Microphone, "synthetic")).await?;
+    let seed = room.local_participant().id.as_u64();
+    let video_task = async move {
+        let mut tick = tokio::time::interval(Duration::from_micros(1_000_000 / FPS));
+        tick.set_missed_tick_behavior(MissedTickBehavior::Skip);
+        for n in 0..seconds * FPS {
+            tick.tick().await;
+            for (layer, size) in LAYER_BYTES.iter().enumerate() {
+                let key = n % GOP == 0;
+                let len = if key { size * 5 } else { *size };
+                let frame = OutgoingFrame {
+                    spatial_id: layer as u8,
+                    temporal_id: 0,
+                    keyframe: key,
+                    discardable: false,
+                    capture_ts_us: now_us(),
+                    audio_level: None,
+                    payload: synthetic::payload(seed ^ layer as u64, n, now_us(), len),
+                };
+                video.send(frame).await?;
+            }
+        }
+        Ok::<_, ClientError>(())
+    };
+    let audio_task = async move {
+        let mut tick = tokio::time::interval(Duration::from_millis(20));
+        tick.set_missed_tick_behavior(MissedTickBehavior::Skip);
+        for n in 0..seconds * 50 {
+            tick.tick().await;
+            let frame = OutgoingFrame {
+                spatial_id: 0,
+                temporal_id: 0,
+                keyframe: false,
+                discardable: false,
+                capture_ts_us: now_us(),
+                // Alternate loud and silent seconds, as a speaker would.
+                audio_level: Some(((n / 50) % 2 * 90) as u8),
+                payload: synthetic::payload(seed ^ 9, n, now_us(), 80),
+            };
+            audio.send(frame).await?;
+        }
+        Ok(())
+    };
+    Ok(tokio::spawn(async move {
+        let (v, a) = tokio::join!(video_task, audio_task);
+        v.and(a)
+    }))
+}
+
+#[derive(Default)]
+struct PeerStats {
+    identity: String,
+    video: u64,
+    audio: u64,
+    bad: u64,
+    lost: u64,
+    latencies_us: Vec<u64>,
+    /// Last sequence number per (track alias, layer).
+    last: HashMap<(TrackAlias, u8), u64>,
+}
+
+impl PeerStats {
+    fn record(&mut self, alias: TrackAlias, layer: u8, seq: u64, latency_us: u64) {
+        if let Some(prev) = self.last.insert((alias, layer), seq)
+            && seq > prev + 1
+        {
+            self.lost += seq - prev - 1;
+        }
+        self.latencies_us.push(latency_us);
+    }
+
+    fn percentile(&self, p: f64) -> f64 {
+        if self.latencies_us.is_empty() {
+            return 0.0;
+        }
+        let mut v = self.latencies_us.clone();
+        v.sort_unstable();
+        let i = ((v.len() - 1) as f64 * p).round() as usize;
+        v[i] as f64 / 1000.0
+    }
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let args = Args::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()))
+        .with_writer(std::io::stderr)
+        .init();
+    let options = ConnectOptions { client_detail: "bot".into(), ..ConnectOptions::default() };
+    let mut room = match connect(&args.url, &args.token, options).await {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("bot: cannot join: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let me = room.local_participant().clone();
+    eprintln!("bot: joined {} as {} ({})", room.meeting(), me.identity, me.id);
+    let mut identities: HashMap<ParticipantId, String> =
+        room.remote_participants().into_iter().map(|p| (p.id, p.identity)).collect();
+    let sender = if args.publish {
+        match publish(&room, args.seconds).await {
+            Ok(task) => Some(task),
+            Err(e) => {
+                eprintln!("bot: cannot publish: {e}");
+                return ExitCode::from(2);
+            }
+        }
+    } else {
+        None
+    };
+    let deadline = Instant::now() + Duration::from_secs(args.seconds);
+    let mut peers: HashMap<ParticipantId, PeerStats> = HashMap::new();
+    let mut disconnected = None;
+    loop {
+        let ev = tokio::select! {
+            ev = room.next_event() => ev,
+            _ = tokio::time::sleep_until(deadline) => break,
+        };
+        match ev {
+            None => break,
+            Some(RoomEvent::ParticipantJoined(p)) => {
+                identities.insert(p.id, p.identity);
+            }
+            Some(RoomEvent::Frame(f)) => {
+                let Some(pid) = f.participant else { continue };
+                let s = peers.entry(pid).or_default();
+                if s.identity.is_empty() {
+                    s.identity = identities.get(&pid).cloned().unwrap_or_default();
+                }
+                match synthetic::verify(&f.payload) {
+                    Ok(v) => {
+                        if f.datagram {
+                            s.audio += 1;
+                        } else {
+                            s.video += 1;
+                        }
+                        let latency = now_us().saturating_sub(f.header.capture_ts_us);
+                        s.record(f.header.track_alias, f.header.spatial_id, v.seq, latency);
+                    }
+                    Err(e) => {
+                        s.bad += 1;
+                        eprintln!("bot: bad frame from {pid}: {e}");
+                    }
+                }
+            }
+            Some(RoomEvent::Disconnected { code, reason }) => {
+                disconnected = Some(format!("{code:?}: {reason}"));
+                break;
+            }
+            Some(_) => {}
+        }
+    }
+    if let Some(task) = sender {
+        match task.await {
+            Ok(Err(e)) => eprintln!("bot: publishing stopped: {e}"),
+            Err(e) => eprintln!("bot: publisher task failed: {e}"),
+            Ok(Ok(())) => {}
+        }
+    }
+    let mut verified_peers = 0;
+    let mut any_bad = false;
+    for (pid, s) in &peers {
+        let ok = s.video > 0 && s.audio > 0 && s.bad == 0;
+        verified_peers += usize::from(ok);
+        any_bad |= s.bad > 0;
+        let line = serde_json::json!({
+            "peer": pid.to_string(),
+            "identity": s.identity,
+            "video_frames": s.video,
+            "audio_frames": s.audio,
+            "lost": s.lost,
+            "bad": s.bad,
+            "latency_ms": { "p50": s.percentile(0.5), "p99": s.percentile(0.99), "max": s.percentile(1.0) },
+            "verified": ok,
+        });
+        println!("{line}");
+    }
+    eprintln!("bot: {verified_peers} peer(s) delivered verified media (expected {})", args.expect_peers);
+    if let Some(d) = disconnected {
+        eprintln!("bot: disconnected: {d}");
+    }
+    room.leave().await;
+    if verified_peers < args.expect_peers || any_bad { ExitCode::FAILURE } else { ExitCode::SUCCESS }
+}

@@ -33,8 +33,8 @@ pub use error::ClientError;
 pub use local_track::{LocalTrack, OutgoingFrame, TrackOptions};
 pub use room::{ConnectOptions, ParticipantInfo, RemoteFrame, Room, RoomEvent, TrackInfo, connect};
 
+pub use dark_tower_core::ErrorCode;
 pub use dark_tower_core::codec::media::MediaHeader;
 pub use dark_tower_core::ids::{ParticipantId, TrackAlias, TrackId};
 pub use dark_tower_core::proto::sig::{LeaveReason, SimulcastLayer};
 pub use dark_tower_core::track::{TrackKind, TrackSource};
-pub use dark_tower_core::ErrorCode;

@@ -9,8 +9,8 @@ use dark_tower_core::track::{TrackKind, TrackSource};
 use dark_tower_core::transport::wt::{WtSend, WtSession};
 use dark_tower_core::transport::{SendStream, Session};
 
-use crate::room::TrackInfo;
 use crate::ClientError;
+use crate::room::TrackInfo;
 
 /// What to publish.
 #[derive(Debug, Clone)]
@@ -31,7 +31,13 @@ impl TrackOptions {
     /// A single-layer track of `source`.
     pub fn new(source: TrackSource, codec: impl Into<String>) -> Self {
         let client_track_id = format!("{:?}-{:08x}", source, rand_u32());
-        Self { source, codec: codec.into(), layers: Vec::new(), name: String::new(), client_track_id }
+        Self {
+            source,
+            codec: codec.into(),
+            layers: Vec::new(),
+            name: String::new(),
+            client_track_id,
+        }
     }
 
     /// Adds simulcast layers given as (width, height, max bitrate), lowest first.
@@ -65,7 +71,12 @@ impl TrackOptions {
 fn rand_u32() -> u32 {
     use std::hash::{BuildHasher, Hasher};
     let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u64(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(0));
+    h.write_u64(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos() as u64)
+            .unwrap_or(0),
+    );
     h.finish() as u32
 }
 
@@ -105,16 +116,28 @@ pub struct LocalTrack {
 
 impl std::fmt::Debug for LocalTrack {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LocalTrack").field("info", &self.info).finish_non_exhaustive()
+        f.debug_struct("LocalTrack")
+            .field("info", &self.info)
+            .finish_non_exhaustive()
     }
 }
 
 impl LocalTrack {
     pub(crate) fn new(info: TrackInfo, media: WtSession, max_datagram_frame: usize) -> Self {
         let layers = (0..MAX_SIMULCAST_LAYERS)
-            .map(|_| LayerState { group_seq: 0, frame_seq: 0, started: false, stream: None })
+            .map(|_| LayerState {
+                group_seq: 0,
+                frame_seq: 0,
+                started: false,
+                stream: None,
+            })
             .collect();
-        Self { info, media, layers, max_datagram_frame }
+        Self {
+            info,
+            media,
+            layers,
+            max_datagram_frame,
+        }
     }
 
     /// The track as the server acknowledged it.
@@ -127,7 +150,9 @@ impl LocalTrack {
     pub async fn send(&mut self, frame: OutgoingFrame) -> Result<MediaHeader, ClientError> {
         let layer = frame.spatial_id as usize;
         if layer >= self.info.layers as usize {
-            return Err(ClientError::InvalidUse(format!("layer {layer} was not published")));
+            return Err(ClientError::InvalidUse(format!(
+                "layer {layer} was not published"
+            )));
         }
         let state = &mut self.layers[layer];
         let audio = self.info.kind == TrackKind::Audio;
@@ -140,7 +165,9 @@ impl LocalTrack {
             }
             state.started = true;
         } else if !state.started {
-            return Err(ClientError::InvalidUse("the first video frame of a layer must be a keyframe".into()));
+            return Err(ClientError::InvalidUse(
+                "the first video frame of a layer must be a keyframe".into(),
+            ));
         } else {
             state.frame_seq += 1;
         }
@@ -156,11 +183,17 @@ impl LocalTrack {
             end_of_group: false,
             audio_level: frame.audio_level,
         };
-        let media_frame = MediaFrame { header, payload: frame.payload };
+        let media_frame = MediaFrame {
+            header,
+            payload: frame.payload,
+        };
         let conn = |e: dark_tower_core::transport::TransportError| ClientError::Connection(e.to_string());
         if audio {
             let fits = media_frame.encoded_len() <= self.max_datagram_frame
-                && self.media.max_datagram_size().is_some_and(|m| media_frame.encoded_len() <= m);
+                && self
+                    .media
+                    .max_datagram_size()
+                    .is_some_and(|m| media_frame.encoded_len() <= m);
             if fits {
                 self.media.send_datagram(media_frame.encode()).map_err(conn)?;
             } else {

@@ -43,9 +43,14 @@ pub(crate) async fn read_message<R: RecvStream>(
 }
 
 /// Writes one client message.
-pub(crate) async fn write_message<W: SendStream>(send: &mut W, msg: &sig::ClientMessage) -> Result<(), ClientError> {
+pub(crate) async fn write_message<W: SendStream>(
+    send: &mut W,
+    msg: &sig::ClientMessage,
+) -> Result<(), ClientError> {
     let bytes = signal::frame(msg).map_err(|e| ClientError::InvalidUse(e.to_string()))?;
-    send.write_all(&bytes).await.map_err(|e| ClientError::Connection(e.to_string()))
+    send.write_all(&bytes)
+        .await
+        .map_err(|e| ClientError::Connection(e.to_string()))
 }
 
 impl Signal {
@@ -61,26 +66,42 @@ impl Signal {
             let _ = send.finish();
         });
         let pending: Pending = Arc::default();
-        (Self { tx, pending: Arc::clone(&pending), next: AtomicU32::new(1) }, pending)
+        (
+            Self {
+                tx,
+                pending: Arc::clone(&pending),
+                next: AtomicU32::new(1),
+            },
+            pending,
+        )
     }
 
     /// Sends without waiting for an answer.
     pub(crate) fn send(&self, message: sig::client_message::Message) -> Result<(), ClientError> {
         self.tx
-            .send(sig::ClientMessage { request_id: 0, message: Some(message) })
+            .send(sig::ClientMessage {
+                request_id: 0,
+                message: Some(message),
+            })
             .map_err(|_| ClientError::Connection("signaling closed".into()))
     }
 
     /// Sends and waits for the answer with the same request id. An `Error` answer is returned as
     /// [`ClientError::Server`].
-    pub(crate) async fn request(&self, message: sig::client_message::Message) -> Result<sig::server_message::Message, ClientError> {
+    pub(crate) async fn request(
+        &self,
+        message: sig::client_message::Message,
+    ) -> Result<sig::server_message::Message, ClientError> {
         let id = self.next.fetch_add(1, Ordering::Relaxed).max(1);
         let (tx, rx) = oneshot::channel();
         if let Ok(mut p) = self.pending.lock() {
             p.insert(id, tx);
         }
         self.tx
-            .send(sig::ClientMessage { request_id: id, message: Some(message) })
+            .send(sig::ClientMessage {
+                request_id: id,
+                message: Some(message),
+            })
             .map_err(|_| ClientError::Connection("signaling closed".into()))?;
         let reply = match tokio::time::timeout(REQUEST_TIMEOUT, rx).await {
             Ok(Ok(r)) => r,

@@ -184,7 +184,10 @@ impl ApiKey {
 
     /// A key; see [`ApiKey::validate`].
     pub fn new(key: impl Into<String>, secret: impl Into<String>) -> Self {
-        Self { key: key.into(), secret: Secret::new(secret) }
+        Self {
+            key: key.into(),
+            secret: Secret::new(secret),
+        }
     }
 
     /// A random key (for development mode).
@@ -285,7 +288,8 @@ impl TokenBuilder {
         Identity::new(self.identity.clone()).map_err(|e| TokenError::Signing(e.to_string()))?;
         let mut grant = self.grant.clone();
         if let Some(m) = &self.meeting {
-            grant.meeting = Some(MeetingName::new(m.clone()).map_err(|e| TokenError::Signing(e.to_string()))?);
+            grant.meeting =
+                Some(MeetingName::new(m.clone()).map_err(|e| TokenError::Signing(e.to_string()))?);
         }
         let jti: [u8; 12] = rand::random();
         Ok(AccessClaims {
@@ -311,8 +315,12 @@ impl TokenBuilder {
 pub fn sign_claims(claims: &AccessClaims, key: &ApiKey) -> Result<String, TokenError> {
     let mut header = Header::new(Algorithm::HS256);
     header.kid = Some(key.key.clone());
-    jsonwebtoken::encode(&header, claims, &EncodingKey::from_secret(key.secret.expose().as_bytes()))
-        .map_err(|e| TokenError::Signing(e.to_string()))
+    jsonwebtoken::encode(
+        &header,
+        claims,
+        &EncodingKey::from_secret(key.secret.expose().as_bytes()),
+    )
+    .map_err(|e| TokenError::Signing(e.to_string()))
 }
 
 fn validation(audience: &str) -> Validation {
@@ -373,7 +381,9 @@ pub fn verify_access_token<'a>(
     if header.alg != Algorithm::HS256 {
         return Err(TokenError::Invalid("unsupported algorithm".into()));
     }
-    let kid = header.kid.ok_or_else(|| TokenError::Invalid("missing kid".into()))?;
+    let kid = header
+        .kid
+        .ok_or_else(|| TokenError::Invalid("missing kid".into()))?;
     let key = keys(&kid).ok_or_else(|| TokenError::Invalid("unknown api key".into()))?;
     let mut v = validation(TOKEN_AUDIENCE);
     v.set_issuer(&[kid.as_str()]);
@@ -428,7 +438,9 @@ impl TicketKey {
 
     /// A key from a secret (at least 32 bytes).
     pub fn new(secret: impl Into<String>) -> Self {
-        Self { secret: Secret::new(secret) }
+        Self {
+            secret: Secret::new(secret),
+        }
     }
 
     /// A random key.

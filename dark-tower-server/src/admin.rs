@@ -30,7 +30,11 @@ pub fn router(ready: Readiness) -> Router {
         .route(
             "/readyz",
             get(|State(r): State<Readiness>| async move {
-                if r.get() { (StatusCode::OK, "ready") } else { (StatusCode::SERVICE_UNAVAILABLE, "not ready") }
+                if r.get() {
+                    (StatusCode::OK, "ready")
+                } else {
+                    (StatusCode::SERVICE_UNAVAILABLE, "not ready")
+                }
             }),
         )
         .with_state(ready)

@@ -20,7 +20,10 @@ const AUDIO_FRAMES: u64 = 15;
 const LAYER_SIZES: [usize; 3] = [300, 1500, 5000];
 
 fn now_us() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_micros() as u64).unwrap_or(0)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_micros() as u64)
+        .unwrap_or(0)
 }
 
 /// Seed per publisher and layer (layer 9 = audio), so every payload names its origin.
@@ -35,16 +38,17 @@ struct Published {
 
 async fn publish(room: &Room) -> Published {
     let video = room
-        .publish_track(
-            TrackOptions::new(TrackSource::Camera, "synthetic").simulcast(&[
-                (320, 180, 150_000),
-                (640, 360, 500_000),
-                (1280, 720, 1_500_000),
-            ]),
-        )
+        .publish_track(TrackOptions::new(TrackSource::Camera, "synthetic").simulcast(&[
+            (320, 180, 150_000),
+            (640, 360, 500_000),
+            (1280, 720, 1_500_000),
+        ]))
         .await
         .expect("publish video");
-    let audio = room.publish_track(TrackOptions::new(TrackSource::Microphone, "synthetic")).await.expect("publish audio");
+    let audio = room
+        .publish_track(TrackOptions::new(TrackSource::Microphone, "synthetic"))
+        .await
+        .expect("publish audio");
     Published { video, audio }
 }
 
@@ -57,7 +61,12 @@ async fn send_all(who: usize, p: &mut Published) -> (Vec<(u64, u32, Bytes)>, Vec
         for f in 0..FRAMES_PER_GROUP {
             for (layer, size) in LAYER_SIZES.iter().enumerate() {
                 let key = f == 0;
-                let payload = synthetic::payload(seed(who, layer as u64), seq, now_us(), if key { size * 3 } else { *size });
+                let payload = synthetic::payload(
+                    seed(who, layer as u64),
+                    seq,
+                    now_us(),
+                    if key { size * 3 } else { *size },
+                );
                 let frame = OutgoingFrame {
                     spatial_id: layer as u8,
                     temporal_id: 0,
@@ -98,11 +107,19 @@ struct Received {
     audio: Vec<Bytes>,
 }
 
-async fn collect(room: &mut Room, tracks: &HashMap<TrackId, (ParticipantId, bool)>, want_video: usize, want_audio: usize) -> HashMap<ParticipantId, Received> {
+async fn collect(
+    room: &mut Room,
+    tracks: &HashMap<TrackId, (ParticipantId, bool)>,
+    want_video: usize,
+    want_audio: usize,
+) -> HashMap<ParticipantId, Received> {
     let mut got: HashMap<ParticipantId, Received> = HashMap::new();
     let publishers: Vec<ParticipantId> = tracks.values().map(|(p, _)| *p).collect();
     let done = |got: &HashMap<ParticipantId, Received>| {
-        publishers.iter().all(|p| got.get(p).is_some_and(|r| r.video.len() >= want_video && r.audio.len() >= want_audio))
+        publishers.iter().all(|p| {
+            got.get(p)
+                .is_some_and(|r| r.video.len() >= want_video && r.audio.len() >= want_audio)
+        })
     };
     while !done(&got) {
         let ev = tokio::time::timeout(Duration::from_secs(20), room.next_event())
@@ -115,8 +132,16 @@ async fn collect(room: &mut Room, tracks: &HashMap<TrackId, (ParticipantId, bool
             assert_eq!(f.participant, Some(publisher));
             let r = got.entry(publisher).or_default();
             if is_video {
-                assert_eq!(f.header.spatial_id, 2, "a subscriber receives the top layer by default");
-                r.video.push((f.header.group_seq, f.header.frame_seq, f.payload, f.header.keyframe));
+                assert_eq!(
+                    f.header.spatial_id, 2,
+                    "a subscriber receives the top layer by default"
+                );
+                r.video.push((
+                    f.header.group_seq,
+                    f.header.frame_seq,
+                    f.payload,
+                    f.header.keyframe,
+                ));
             } else {
                 assert!(f.datagram, "audio travels as datagrams");
                 r.audio.push(f.payload);
@@ -178,9 +203,21 @@ async fn three_clients_exchange_media() {
                 .iter()
                 .flat_map(|(g, frames)| frames.iter().map(move |(f, p, _)| (*g, *f, (*p).clone())))
                 .collect();
-            assert_eq!(video.len(), top.len(), "{} receives all of {}'s top layer", names[i], names[who]);
+            assert_eq!(
+                video.len(),
+                top.len(),
+                "{} receives all of {}'s top layer",
+                names[i],
+                names[who]
+            );
             for (got, want) in video.iter().zip(top) {
-                assert!(got == want, "{} receives {}'s frame {:?} byte-exact, in order within its group", names[i], names[who], (want.0, want.1));
+                assert!(
+                    got == want,
+                    "{} receives {}'s frame {:?} byte-exact, in order within its group",
+                    names[i],
+                    names[who],
+                    (want.0, want.1)
+                );
             }
             for frames in by_group.values() {
                 assert!(frames[0].2, "every group starts with its keyframe");
@@ -189,7 +226,12 @@ async fn three_clients_exchange_media() {
                 let s = synthetic::verify(p).expect("payload verifies");
                 assert_eq!(s.seed, seed(who, 2));
             }
-            assert!(&r.audio == audio, "{} receives {}'s audio byte-exact, in order", names[i], names[who]);
+            assert!(
+                &r.audio == audio,
+                "{} receives {}'s audio byte-exact, in order",
+                names[i],
+                names[who]
+            );
         }
     }
 
@@ -231,6 +273,9 @@ async fn three_clients_exchange_media() {
         let track = f.track.expect("known track");
         first.entry(track).or_insert(f.header.keyframe);
     }
-    assert!(first.values().all(|k| *k), "a late joiner's first video frame is a keyframe: {first:?}");
+    assert!(
+        first.values().all(|k| *k),
+        "a late joiner's first video frame is a keyframe: {first:?}"
+    );
     t.server.shutdown().await;
 }

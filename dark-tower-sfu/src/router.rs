@@ -213,9 +213,12 @@ impl Router {
     pub fn handle_input(&mut self, _now: Instant, input: Input) {
         match input {
             Input::Command(c) => self.handle_command(c),
-            Input::SessionAttached { session, participant, publish, subscribe: _ } => {
-                self.attach(session, participant, publish)
-            }
+            Input::SessionAttached {
+                session,
+                participant,
+                publish,
+                subscribe: _,
+            } => self.attach(session, participant, publish),
             Input::SessionDetached { session } => self.detach(session),
             Input::Frame { session, frame, via } => self.handle_frame(session, frame, via),
         }
@@ -223,9 +226,19 @@ impl Router {
 
     fn handle_command(&mut self, c: ForwardingCommand) {
         match c {
-            ForwardingCommand::TrackPublished { publisher, alias, kind, layers, .. } => {
+            ForwardingCommand::TrackPublished {
+                publisher,
+                alias,
+                kind,
+                layers,
+                ..
+            } => {
                 let layers = layers.clamp(1, MAX_SIMULCAST_LAYERS as u8);
-                self.participants.entry(publisher).or_default().published.insert(alias);
+                self.participants
+                    .entry(publisher)
+                    .or_default()
+                    .published
+                    .insert(alias);
                 self.tracks.insert(
                     alias,
                     Track {
@@ -240,18 +253,35 @@ impl Router {
             ForwardingCommand::TrackUnpublished { alias, .. } => {
                 self.tracks.remove(&alias);
             }
-            ForwardingCommand::Subscribe { subscriber, alias, max_spatial, .. } => {
+            ForwardingCommand::Subscribe {
+                subscriber,
+                alias,
+                max_spatial,
+                ..
+            } => {
                 self.participants.entry(subscriber).or_default();
                 let session = self.participants.get(&subscriber).and_then(|p| p.session);
                 if let Some(track) = self.tracks.get_mut(&alias) {
-                    let sub = track.subscribers.entry(subscriber).or_insert(Subscription { max_spatial, layer: None });
+                    let sub = track.subscribers.entry(subscriber).or_insert(Subscription {
+                        max_spatial,
+                        layer: None,
+                    });
                     sub.max_spatial = max_spatial;
                     if let Some(session) = session {
-                        Self::start_from_cache(&mut self.out, &mut self.stats, alias, track, subscriber, session);
+                        Self::start_from_cache(
+                            &mut self.out,
+                            &mut self.stats,
+                            alias,
+                            track,
+                            subscriber,
+                            session,
+                        );
                     }
                 }
             }
-            ForwardingCommand::Unsubscribe { subscriber, alias, .. } => {
+            ForwardingCommand::Unsubscribe {
+                subscriber, alias, ..
+            } => {
                 if let Some(track) = self.tracks.get_mut(&alias) {
                     track.subscribers.remove(&subscriber);
                 }
@@ -265,7 +295,11 @@ impl Router {
                     && let Some(session) = p.session
                 {
                     self.sessions.remove(&session);
-                    self.out.push_back(Output::CloseSession { session, code: None, reason: "left".into() });
+                    self.out.push_back(Output::CloseSession {
+                        session,
+                        code: None,
+                        reason: "left".into(),
+                    });
                 }
             }
         }
@@ -286,13 +320,22 @@ impl Router {
         for (alias, track) in self.tracks.iter_mut() {
             if let Some(sub) = track.subscribers.get_mut(&participant) {
                 sub.layer = None;
-                Self::start_from_cache(&mut self.out, &mut self.stats, *alias, track, participant, session);
+                Self::start_from_cache(
+                    &mut self.out,
+                    &mut self.stats,
+                    *alias,
+                    track,
+                    participant,
+                    session,
+                );
             }
         }
     }
 
     fn detach(&mut self, session: SessionId) {
-        let Some(participant) = self.sessions.remove(&session) else { return };
+        let Some(participant) = self.sessions.remove(&session) else {
+            return;
+        };
         if let Some(p) = self.participants.get_mut(&participant)
             && p.session == Some(session)
         {
@@ -304,8 +347,16 @@ impl Router {
             }
         }
         // A participant the MC no longer knows about (no tracks, no subscriptions) is forgotten.
-        let known = self.tracks.values().any(|t| t.publisher == participant || t.subscribers.contains_key(&participant));
-        if !known && self.participants.get(&participant).is_some_and(|p| p.session.is_none()) {
+        let known = self
+            .tracks
+            .values()
+            .any(|t| t.publisher == participant || t.subscribers.contains_key(&participant));
+        if !known
+            && self
+                .participants
+                .get(&participant)
+                .is_some_and(|p| p.session.is_none())
+        {
             self.participants.remove(&participant);
         }
     }
@@ -322,7 +373,9 @@ impl Router {
         if track.kind != TrackKind::Video {
             return;
         }
-        let Some(sub) = track.subscribers.get(&subscriber) else { return };
+        let Some(sub) = track.subscribers.get(&subscriber) else {
+            return;
+        };
         if sub.layer.is_some() {
             return;
         }
@@ -334,7 +387,11 @@ impl Router {
         for f in &group.frames {
             stats.frames_out += 1;
             stats.bytes_out += f.payload.len() as u64;
-            out.push_back(Output::Forward { session, frame: f.clone(), via: Via::Stream });
+            out.push_back(Output::Forward {
+                session,
+                frame: f.clone(),
+                via: Via::Stream,
+            });
         }
         if let Some(sub) = track.subscribers.get_mut(&subscriber) {
             sub.layer = Some(target);
@@ -342,8 +399,12 @@ impl Router {
     }
 
     fn handle_frame(&mut self, session: SessionId, frame: MediaFrame, via: Via) {
-        let Some(&participant) = self.sessions.get(&session) else { return };
-        let Some(p) = self.participants.get(&participant) else { return };
+        let Some(&participant) = self.sessions.get(&session) else {
+            return;
+        };
+        let Some(p) = self.participants.get(&participant) else {
+            return;
+        };
         let alias = frame.header.track_alias;
         if !p.publish {
             self.stats.dropped_not_allowed += 1;
@@ -378,14 +439,20 @@ impl Router {
             return;
         }
         self.stats.frames_in += 1;
-        let out_via = if track.kind == TrackKind::Audio { via } else { Via::Stream };
+        let out_via = if track.kind == TrackKind::Audio {
+            via
+        } else {
+            Via::Stream
+        };
         if track.kind == TrackKind::Video {
             track.groups[layer as usize].push(&frame);
         }
         let keyframe = frame.header.keyframe;
         let layers = track.layers;
         for (sub_id, sub) in track.subscribers.iter_mut() {
-            let Some(sub_session) = self.participants.get(sub_id).and_then(|p| p.session) else { continue };
+            let Some(sub_session) = self.participants.get(sub_id).and_then(|p| p.session) else {
+                continue;
+            };
             if track.kind == TrackKind::Video {
                 let top = layers.saturating_sub(1);
                 let target = sub.max_spatial.map_or(top, |m| m.min(top));
@@ -397,7 +464,11 @@ impl Router {
             }
             self.stats.frames_out += 1;
             self.stats.bytes_out += frame.payload.len() as u64;
-            self.out.push_back(Output::Forward { session: sub_session, frame: frame.clone(), via: out_via });
+            self.out.push_back(Output::Forward {
+                session: sub_session,
+                frame: frame.clone(),
+                via: out_via,
+            });
         }
     }
 }

@@ -32,7 +32,9 @@ pub struct MeetingConfig {
 
 impl Default for MeetingConfig {
     fn default() -> Self {
-        Self { max_tracks_per_participant: MAX_TRACKS_PER_PARTICIPANT }
+        Self {
+            max_tracks_per_participant: MAX_TRACKS_PER_PARTICIPANT,
+        }
     }
 }
 
@@ -53,13 +55,13 @@ pub struct JoinRequest {
 #[derive(Debug, Clone)]
 pub enum Command {
     /// A participant joins.
-    Join(JoinRequest),
+    Join(Box<JoinRequest>),
     /// A participant sent a message (after its join).
     Message {
         /// Who sent it.
         participant: ParticipantId,
         /// What.
-        message: sig::ClientMessage,
+        message: Box<sig::ClientMessage>,
     },
     /// A participant's session ended without `Leave`.
     Disconnected {
@@ -111,7 +113,7 @@ pub enum Effect {
         /// To whom.
         to: ParticipantId,
         /// What.
-        message: sig::ServerMessage,
+        message: Box<sig::ServerMessage>,
     },
     /// Tell the media handler.
     Forward(ForwardingCommand),
@@ -162,7 +164,9 @@ pub struct Meeting {
 }
 
 fn micros(t: SystemTime) -> u64 {
-    t.duration_since(UNIX_EPOCH).map(|d| d.as_micros() as u64).unwrap_or(0)
+    t.duration_since(UNIX_EPOCH)
+        .map(|d| d.as_micros() as u64)
+        .unwrap_or(0)
 }
 
 fn role_to_proto(r: Role) -> i32 {
@@ -175,7 +179,10 @@ fn role_to_proto(r: Role) -> i32 {
 }
 
 fn server(request_id: u32, message: S) -> sig::ServerMessage {
-    sig::ServerMessage { request_id, message: Some(message) }
+    sig::ServerMessage {
+        request_id,
+        message: Some(message),
+    }
 }
 
 impl Meeting {
@@ -220,7 +227,8 @@ impl Meeting {
         if self.ended {
             return None;
         }
-        self.empty_since.map(|t| t + Duration::from_secs(self.settings.empty_timeout_secs.into()))
+        self.empty_since
+            .map(|t| t + Duration::from_secs(self.settings.empty_timeout_secs.into()))
     }
 
     /// Advances timers to `now`.
@@ -237,19 +245,22 @@ impl Meeting {
     /// Feeds one command at time `now`.
     pub fn handle(&mut self, now: SystemTime, command: Command) {
         match command {
-            Command::Join(req) => self.join(now, req),
+            Command::Join(req) => self.join(now, *req),
             Command::Message { participant, message } => {
                 if !self.members.contains_key(&participant) {
                     return;
                 }
-                self.message(now, participant, message);
+                self.message(now, participant, *message);
             }
             Command::Disconnected { participant, reason } => self.remove(now, participant, reason, None),
         }
     }
 
     fn send(&mut self, to: ParticipantId, request_id: u32, message: S) {
-        self.effects.push_back(Effect::Send { to, message: server(request_id, message) });
+        self.effects.push_back(Effect::Send {
+            to,
+            message: Box::new(server(request_id, message)),
+        });
     }
 
     fn error(&mut self, to: ParticipantId, request_id: u32, code: ErrorCode, message: impl Into<String>) {
@@ -258,7 +269,11 @@ impl Meeting {
     }
 
     fn refuse(&mut self, participant: ParticipantId, code: ErrorCode, reason: &str) {
-        self.effects.push_back(Effect::Close { participant, code: Some(code), reason: reason.into() });
+        self.effects.push_back(Effect::Close {
+            participant,
+            code: Some(code),
+            reason: reason.into(),
+        });
     }
 
     /// Sends `message` to every member except `except`.
@@ -275,7 +290,12 @@ impl Meeting {
             identity: m.identity.as_str().to_owned(),
             name: m.name.clone(),
             role: role_to_proto(m.grant.role),
-            tracks: m.tracks.iter().filter_map(|t| self.tracks.get(t)).map(|e| e.track.clone()).collect(),
+            tracks: m
+                .tracks
+                .iter()
+                .filter_map(|t| self.tracks.get(t))
+                .map(|e| e.track.clone())
+                .collect(),
             joined_at_us: micros(m.joined_at),
         }
     }
@@ -323,10 +343,11 @@ impl Meeting {
             .collect();
         self.members.insert(id, member);
         self.empty_since = None;
-        self.effects.push_back(Effect::Event(MeetingEvent::ParticipantJoined {
-            participant: id,
-            identity: req.token.identity,
-        }));
+        self.effects
+            .push_back(Effect::Event(MeetingEvent::ParticipantJoined {
+                participant: id,
+                identity: req.token.identity,
+            }));
         let joined = sig::Joined {
             participant: Some(me.clone()),
             others,
@@ -354,28 +375,43 @@ impl Meeting {
         }
         self.send(id, 0, S::Joined(joined));
         if !hidden {
-            self.broadcast(id, S::ParticipantJoined(sig::ParticipantJoined { participant: Some(me) }));
+            self.broadcast(
+                id,
+                S::ParticipantJoined(sig::ParticipantJoined {
+                    participant: Some(me),
+                }),
+            );
         }
     }
 
     /// Subscribes `who` to `track` if permitted; returns the error code otherwise.
-    fn subscribe(&mut self, who: ParticipantId, track: TrackId, max_spatial: Option<u8>) -> Result<(), ErrorCode> {
-        let Some(entry) = self.tracks.get(&track) else { return Err(ErrorCode::UnknownTrack) };
+    fn subscribe(
+        &mut self,
+        who: ParticipantId,
+        track: TrackId,
+        max_spatial: Option<u8>,
+    ) -> Result<(), ErrorCode> {
+        let Some(entry) = self.tracks.get(&track) else {
+            return Err(ErrorCode::UnknownTrack);
+        };
         if entry.owner == who {
             return Err(ErrorCode::InvalidRequest);
         }
         let alias = TrackAlias(entry.track.alias);
-        let Some(m) = self.members.get_mut(&who) else { return Err(ErrorCode::ProtocolViolation) };
+        let Some(m) = self.members.get_mut(&who) else {
+            return Err(ErrorCode::ProtocolViolation);
+        };
         if !m.grant.can_subscribe {
             return Err(ErrorCode::PermissionDenied);
         }
         m.subscriptions.insert(track);
-        self.effects.push_back(Effect::Forward(ForwardingCommand::Subscribe {
-            meeting: self.name.clone(),
-            subscriber: who,
-            alias,
-            max_spatial,
-        }));
+        self.effects
+            .push_back(Effect::Forward(ForwardingCommand::Subscribe {
+                meeting: self.name.clone(),
+                subscriber: who,
+                alias,
+                max_spatial,
+            }));
         Ok(())
     }
 
@@ -403,7 +439,11 @@ impl Meeting {
                     v => v.map(|v| v as u8),
                 };
                 match self.subscribe(from, track, max) {
-                    Ok(()) => self.send(from, rid, S::SubscribeAck(sig::SubscribeAck { track_id: s.track_id })),
+                    Ok(()) => self.send(
+                        from,
+                        rid,
+                        S::SubscribeAck(sig::SubscribeAck { track_id: s.track_id }),
+                    ),
                     Err(code) => self.error(from, rid, code, "cannot subscribe to this track"),
                 }
             }
@@ -416,21 +456,29 @@ impl Meeting {
                 if let Some(m) = self.members.get_mut(&from) {
                     m.subscriptions.remove(&track);
                 }
-                self.effects.push_back(Effect::Forward(ForwardingCommand::Unsubscribe {
-                    meeting: self.name.clone(),
-                    subscriber: from,
-                    alias,
-                }));
+                self.effects
+                    .push_back(Effect::Forward(ForwardingCommand::Unsubscribe {
+                        meeting: self.name.clone(),
+                        subscriber: from,
+                        alias,
+                    }));
             }
             C::Ping(p) => self.send(
                 from,
                 rid,
-                S::Pong(sig::Pong { client_time_us: p.client_time_us, server_time_us: micros(now) }),
+                S::Pong(sig::Pong {
+                    client_time_us: p.client_time_us,
+                    server_time_us: micros(now),
+                }),
             ),
         }
     }
 
-    fn validate_publish(&self, from: ParticipantId, p: &sig::PublishTrack) -> Result<(TrackKind, TrackSource), WireError> {
+    fn validate_publish(
+        &self,
+        from: ParticipantId,
+        p: &sig::PublishTrack,
+    ) -> Result<(TrackKind, TrackSource), WireError> {
         let Some(m) = self.members.get(&from) else {
             return Err(WireError::new(ErrorCode::ProtocolViolation, "not joined"));
         };
@@ -441,13 +489,25 @@ impl Meeting {
             return Err(invalid("source does not match kind"));
         }
         if !m.grant.may_publish(source) || m.grant.hidden {
-            return Err(WireError::new(ErrorCode::PermissionDenied, "not allowed to publish this source"));
+            return Err(WireError::new(
+                ErrorCode::PermissionDenied,
+                "not allowed to publish this source",
+            ));
         }
-        if p.client_track_id.is_empty() || p.client_track_id.len() > 64 || p.codec.len() > 64 || p.name.len() > 256 {
-            return Err(invalid("client_track_id (1-64), codec (<=64) or name (<=256) out of bounds"));
+        if p.client_track_id.is_empty()
+            || p.client_track_id.len() > 64
+            || p.codec.len() > 64
+            || p.name.len() > 256
+        {
+            return Err(invalid(
+                "client_track_id (1-64), codec (<=64) or name (<=256) out of bounds",
+            ));
         }
         if m.client_track_ids.contains_key(&p.client_track_id) {
-            return Err(WireError::new(ErrorCode::DuplicateTrack, "client_track_id already published"));
+            return Err(WireError::new(
+                ErrorCode::DuplicateTrack,
+                "client_track_id already published",
+            ));
         }
         if m.tracks.len() >= self.config.max_tracks_per_participant {
             return Err(WireError::new(ErrorCode::TooManyTracks, "track limit reached"));
@@ -493,16 +553,27 @@ impl Meeting {
             m.tracks.push(id);
             m.client_track_ids.insert(p.client_track_id.clone(), id);
         }
-        self.tracks.insert(id, TrackEntry { owner: from, track: track.clone() });
-        self.effects.push_back(Effect::Forward(ForwardingCommand::TrackPublished {
-            meeting: self.name.clone(),
-            publisher: from,
-            track: id,
-            alias,
-            kind,
-            layers: track.layers.len().max(1) as u8,
-        }));
-        self.effects.push_back(Effect::Event(MeetingEvent::TrackPublished { participant: from, track: id }));
+        self.tracks.insert(
+            id,
+            TrackEntry {
+                owner: from,
+                track: track.clone(),
+            },
+        );
+        self.effects
+            .push_back(Effect::Forward(ForwardingCommand::TrackPublished {
+                meeting: self.name.clone(),
+                publisher: from,
+                track: id,
+                alias,
+                kind,
+                layers: track.layers.len().max(1) as u8,
+            }));
+        self.effects
+            .push_back(Effect::Event(MeetingEvent::TrackPublished {
+                participant: from,
+                track: id,
+            }));
         let auto: Vec<_> = self
             .members
             .iter()
@@ -516,16 +587,24 @@ impl Meeting {
         self.send(
             from,
             rid,
-            S::PublishTrackAck(sig::PublishTrackAck { client_track_id: p.client_track_id, track: Some(track.clone()) }),
+            S::PublishTrackAck(sig::PublishTrackAck {
+                client_track_id: p.client_track_id,
+                track: Some(track.clone()),
+            }),
         );
         self.broadcast(
             from,
-            S::TrackPublished(sig::TrackPublished { participant_id: from.to_string(), track: Some(track) }),
+            S::TrackPublished(sig::TrackPublished {
+                participant_id: from.to_string(),
+                track: Some(track),
+            }),
         );
     }
 
     fn unpublish(&mut self, from: ParticipantId, track: TrackId) {
-        let Some(entry) = self.tracks.remove(&track) else { return };
+        let Some(entry) = self.tracks.remove(&track) else {
+            return;
+        };
         if let Some(m) = self.members.get_mut(&from) {
             m.tracks.retain(|t| *t != track);
             m.client_track_ids.retain(|_, t| *t != track);
@@ -533,11 +612,16 @@ impl Meeting {
         for m in self.members.values_mut() {
             m.subscriptions.remove(&track);
         }
-        self.effects.push_back(Effect::Forward(ForwardingCommand::TrackUnpublished {
-            meeting: self.name.clone(),
-            alias: TrackAlias(entry.track.alias),
-        }));
-        self.effects.push_back(Effect::Event(MeetingEvent::TrackUnpublished { participant: from, track }));
+        self.effects
+            .push_back(Effect::Forward(ForwardingCommand::TrackUnpublished {
+                meeting: self.name.clone(),
+                alias: TrackAlias(entry.track.alias),
+            }));
+        self.effects
+            .push_back(Effect::Event(MeetingEvent::TrackUnpublished {
+                participant: from,
+                track,
+            }));
         self.broadcast(
             from,
             S::TrackUnpublished(sig::TrackUnpublished {
@@ -547,27 +631,48 @@ impl Meeting {
         );
     }
 
-    fn remove(&mut self, now: SystemTime, who: ParticipantId, reason: sig::LeaveReason, code: Option<ErrorCode>) {
-        let Some(member) = self.members.remove(&who) else { return };
+    fn remove(
+        &mut self,
+        now: SystemTime,
+        who: ParticipantId,
+        reason: sig::LeaveReason,
+        code: Option<ErrorCode>,
+    ) {
+        let Some(member) = self.members.remove(&who) else {
+            return;
+        };
         for t in &member.tracks {
             self.tracks.remove(t);
-            self.effects.push_back(Effect::Event(MeetingEvent::TrackUnpublished { participant: who, track: *t }));
+            self.effects
+                .push_back(Effect::Event(MeetingEvent::TrackUnpublished {
+                    participant: who,
+                    track: *t,
+                }));
         }
         for m in self.members.values_mut() {
             m.subscriptions.retain(|t| !member.tracks.contains(t));
         }
-        self.effects.push_back(Effect::Forward(ForwardingCommand::ParticipantLeft {
-            meeting: self.name.clone(),
-            participant: who,
-        }));
-        self.effects.push_back(Effect::Event(MeetingEvent::ParticipantLeft { participant: who }));
+        self.effects
+            .push_back(Effect::Forward(ForwardingCommand::ParticipantLeft {
+                meeting: self.name.clone(),
+                participant: who,
+            }));
+        self.effects
+            .push_back(Effect::Event(MeetingEvent::ParticipantLeft { participant: who }));
         if !member.grant.hidden {
             self.broadcast(
                 who,
-                S::ParticipantLeft(sig::ParticipantLeft { participant_id: who.to_string(), reason: reason as i32 }),
+                S::ParticipantLeft(sig::ParticipantLeft {
+                    participant_id: who.to_string(),
+                    reason: reason as i32,
+                }),
             );
         }
-        self.effects.push_back(Effect::Close { participant: who, code, reason: "left".into() });
+        self.effects.push_back(Effect::Close {
+            participant: who,
+            code,
+            reason: "left".into(),
+        });
         if self.members.is_empty() {
             self.empty_since = Some(now);
         }

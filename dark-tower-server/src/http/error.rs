@@ -19,13 +19,17 @@ pub struct ApiError {
 impl ApiError {
     /// A new error.
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        Self { code, message: message.into() }
+        Self {
+            code,
+            message: message.into(),
+        }
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let status = StatusCode::from_u16(self.code.spec().http_status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let status =
+            StatusCode::from_u16(self.code.spec().http_status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let body = json!({ "error": { "code": self.code.name(), "message": self.message } });
         (status, Json(body)).into_response()
     }
@@ -39,9 +43,10 @@ impl From<JsonRejection> for ApiError {
             JsonRejection::MissingJsonContentType(_) => {
                 ApiError::new(ErrorCode::Malformed, "expected Content-Type: application/json")
             }
-            other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-                ApiError::new(ErrorCode::MessageTooLarge, format!("request body above {} bytes", super::MAX_BODY))
-            }
+            other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(
+                ErrorCode::MessageTooLarge,
+                format!("request body above {} bytes", super::MAX_BODY),
+            ),
             other => ApiError::new(ErrorCode::Malformed, other.body_text()),
         }
     }

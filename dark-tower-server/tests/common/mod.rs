@@ -27,7 +27,10 @@ impl TestServer {
             "dark-tower-test-{}-{}-{}",
             std::process::id(),
             N.fetch_add(1, Ordering::Relaxed),
-            SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0)
+            SystemTime::now()
+                .duration_since(SystemTime::UNIX_EPOCH)
+                .map(|d| d.as_nanos())
+                .unwrap_or(0)
         ));
         let mut config = ServerConfig::ephemeral(dir);
         edit(&mut config);
@@ -38,13 +41,21 @@ impl TestServer {
     }
 
     pub fn token(&self, meeting: &str, identity: &str) -> String {
-        TokenBuilder::new(identity).meeting(meeting).name(identity).sign(&self.key, SystemTime::now()).expect("sign")
+        TokenBuilder::new(identity)
+            .meeting(meeting)
+            .name(identity)
+            .sign(&self.key, SystemTime::now())
+            .expect("sign")
     }
 
     pub async fn join(&self, meeting: &str, identity: &str) -> Room {
-        dark_tower_client::connect(&self.url, &self.token(meeting, identity), ConnectOptions::default())
-            .await
-            .expect("join")
+        dark_tower_client::connect(
+            &self.url,
+            &self.token(meeting, identity),
+            ConnectOptions::default(),
+        )
+        .await
+        .expect("join")
     }
 }
 
@@ -52,7 +63,10 @@ impl TestServer {
 pub async fn wait_for<T>(room: &mut Room, mut f: impl FnMut(&RoomEvent) -> Option<T>) -> T {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
     loop {
-        let ev = tokio::time::timeout_at(deadline, room.next_event()).await.expect("event in time").expect("room open");
+        let ev = tokio::time::timeout_at(deadline, room.next_event())
+            .await
+            .expect("event in time")
+            .expect("room open");
         if let Some(v) = f(&ev) {
             return v;
         }

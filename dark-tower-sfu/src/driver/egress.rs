@@ -85,7 +85,14 @@ pub(crate) fn channel<S: Session>(
     counters: Arc<HandlerCounters>,
 ) -> (EgressHandle, impl Future<Output = ()> + Send + 'static) {
     let (tx, rx) = mpsc::channel(capacity.max(1));
-    (EgressHandle { tx, broken: HashMap::new(), counters }, write_loop(session, rx))
+    (
+        EgressHandle {
+            tx,
+            broken: HashMap::new(),
+            counters,
+        },
+        write_loop(session, rx),
+    )
 }
 
 struct OpenGroup<W> {
@@ -102,7 +109,9 @@ async fn write_loop<S: Session>(session: S, mut rx: mpsc::Receiver<EgressMsg>) {
                 return;
             }
             EgressMsg::Frame(frame, Via::Datagram) => {
-                let fits = session.max_datagram_size().is_some_and(|m| frame.encoded_len() <= m);
+                let fits = session
+                    .max_datagram_size()
+                    .is_some_and(|m| frame.encoded_len() <= m);
                 let sent = fits && session.send_datagram(frame.encode()).is_ok();
                 if !sent && write_single(&session, &frame).await.is_err() {
                     return;
@@ -140,7 +149,11 @@ async fn write_stream_frame<S: Session>(
         }
         // A subscriber receives one layer of a track at a time: a new group on another layer
         // ends the groups of the old one.
-        let stale: Vec<_> = streams.keys().filter(|(a, _)| *a == h.track_alias).copied().collect();
+        let stale: Vec<_> = streams
+            .keys()
+            .filter(|(a, _)| *a == h.track_alias)
+            .copied()
+            .collect();
         for k in stale {
             if let Some(mut old) = streams.remove(&k) {
                 let _ = old.stream.finish();
@@ -149,9 +162,17 @@ async fn write_stream_frame<S: Session>(
         let mut stream = session.open_uni().await?;
         stream.set_priority(priority(h.group_seq));
         stream.write_all(&[STREAM_TYPE_GROUP]).await?;
-        streams.insert(key, OpenGroup { group: h.group_seq, stream });
+        streams.insert(
+            key,
+            OpenGroup {
+                group: h.group_seq,
+                stream,
+            },
+        );
     }
-    let Some(open) = streams.get_mut(&key) else { return Ok(()) };
+    let Some(open) = streams.get_mut(&key) else {
+        return Ok(());
+    };
     open.stream.write_all(&frame.stream_prefix()).await?;
     open.stream.write_all(&frame.payload).await?;
     if h.end_of_group

@@ -23,7 +23,9 @@ pub(super) struct Ingress<'a> {
 impl Ingress<'_> {
     /// Runs until the session closes.
     pub async fn run<S: Session>(self, session: S) {
-        let Some(handler) = self.handler.me.upgrade() else { return };
+        let Some(handler) = self.handler.me.upgrade() else {
+            return;
+        };
         let streams = async {
             let mut tasks = JoinSet::new();
             while let Ok(recv) = session.accept_uni().await {
@@ -33,7 +35,10 @@ impl Ingress<'_> {
                 let id = self.session_id;
                 tasks.spawn(async move {
                     if let Err((code, reason)) = read_stream(&handler, &meeting, id, recv).await {
-                        handler.counters.sessions_closed_for_errors.fetch_add(1, Ordering::Relaxed);
+                        handler
+                            .counters
+                            .sessions_closed_for_errors
+                            .fetch_add(1, Ordering::Relaxed);
                         tracing::info!(%meeting, session = id.0, %code, %reason, "closing media session");
                         session.close(code.wire(), &reason);
                     }
@@ -54,12 +59,19 @@ impl Ingress<'_> {
     async fn datagram(&self, d: Bytes) {
         match MediaFrame::decode(d, self.handler.config.max_datagram_frame) {
             Ok(frame) => {
-                let input = Input::Frame { session: self.session_id, frame, via: Via::Datagram };
+                let input = Input::Frame {
+                    session: self.session_id,
+                    frame,
+                    via: Via::Datagram,
+                };
                 self.handler.send(self.meeting, ActorMsg::Input(input)).await;
             }
             Err(e) => {
                 // Datagrams are unreliable by nature: a bad one is counted and dropped.
-                self.handler.counters.bad_datagrams.fetch_add(1, Ordering::Relaxed);
+                self.handler
+                    .counters
+                    .bad_datagrams
+                    .fetch_add(1, Ordering::Relaxed);
                 tracing::debug!(error = %e, "dropping bad datagram");
             }
         }
@@ -81,7 +93,11 @@ async fn read_stream<R: RecvStream>(
                 loop {
                     match reader.next_frame() {
                         Ok(Some(frame)) => {
-                            let input = Input::Frame { session, frame, via: Via::Stream };
+                            let input = Input::Frame {
+                                session,
+                                frame,
+                                via: Via::Stream,
+                            };
                             handler.send(meeting, ActorMsg::Input(input)).await;
                         }
                         Ok(None) => break,

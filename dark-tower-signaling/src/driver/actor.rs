@@ -17,7 +17,12 @@ use crate::meeting::{Command, Effect, Meeting, MeetingEvent};
 
 pub(super) async fn run(mc: Arc<MeetingController>, record: MeetingRecord, mut rx: mpsc::Receiver<ActorMsg>) {
     let name = record.name.clone();
-    let mut meeting = Meeting::new(name.clone(), record.settings.clone(), mc.config.meeting.clone(), record.created_at);
+    let mut meeting = Meeting::new(
+        name.clone(),
+        record.settings.clone(),
+        mc.config.meeting.clone(),
+        record.created_at,
+    );
     let mut outboxes: HashMap<ParticipantId, mpsc::Sender<Outgoing>> = HashMap::new();
     tracing::debug!(meeting = %name, "meeting actor started");
     loop {
@@ -41,7 +46,7 @@ pub(super) async fn run(mc: Arc<MeetingController>, record: MeetingRecord, mut r
         match msg {
             Some(ActorMsg::Join { request, outbox }) => {
                 outboxes.insert(request.participant, outbox);
-                meeting.handle(now, Command::Join(*request));
+                meeting.handle(now, Command::Join(request));
             }
             Some(ActorMsg::Command(c)) => meeting.handle(now, c),
             None => meeting.handle_timeout(now),
@@ -54,7 +59,10 @@ pub(super) async fn run(mc: Arc<MeetingController>, record: MeetingRecord, mut r
         }
     }
     for (_, o) in outboxes.drain() {
-        let _ = o.try_send(Outgoing::Close(Some(ErrorCode::MeetingEnded), "meeting ended".into()));
+        let _ = o.try_send(Outgoing::Close(
+            Some(ErrorCode::MeetingEnded),
+            "meeting ended".into(),
+        ));
     }
     tracing::debug!(meeting = %name, "meeting actor stopped");
 }
@@ -75,13 +83,19 @@ async fn apply(
                 tracing::info!(%meeting, participant = %to, "signaling outbox full; disconnecting");
                 if let Some(o) = outboxes.remove(&to) {
                     tokio::spawn(async move {
-                        let _ = o.send(Outgoing::Close(Some(ErrorCode::RateLimited), "too slow".into())).await;
+                        let _ = o
+                            .send(Outgoing::Close(Some(ErrorCode::RateLimited), "too slow".into()))
+                            .await;
                     });
                 }
             }
         }
         Effect::Forward(c) => mc.forwarding.apply(c).await,
-        Effect::Close { participant, code, reason } => {
+        Effect::Close {
+            participant,
+            code,
+            reason,
+        } => {
             if let Some(o) = outboxes.remove(&participant) {
                 tokio::spawn(async move {
                     let _ = o.send(Outgoing::Close(code, reason)).await;
@@ -95,26 +109,48 @@ async fn apply(
 async fn event(mc: &MeetingController, record: &MeetingRecord, e: MeetingEvent, now: SystemTime) {
     let meeting = record.name.clone();
     let (store_result, hook) = match e {
-        MeetingEvent::ParticipantJoined { participant, identity } => {
+        MeetingEvent::ParticipantJoined {
+            participant,
+            identity,
+        } => {
             let hook = WebhookEvent::ParticipantJoined {
                 meeting: meeting.clone(),
                 participant,
                 identity: identity.as_str().to_owned(),
             };
-            let rec = SessionRecord { meeting, participant, identity, joined_at: now, left_at: None };
+            let rec = SessionRecord {
+                meeting,
+                participant,
+                identity,
+                joined_at: now,
+                left_at: None,
+            };
             (mc.store.session_started(rec).await, hook)
         }
         MeetingEvent::ParticipantLeft { participant } => (
             mc.store.session_ended(&meeting, participant, now).await,
             WebhookEvent::ParticipantLeft { meeting, participant },
         ),
-        MeetingEvent::TrackPublished { participant, track } => {
-            (Ok(()), WebhookEvent::TrackPublished { meeting, participant, track })
-        }
-        MeetingEvent::TrackUnpublished { participant, track } => {
-            (Ok(()), WebhookEvent::TrackUnpublished { meeting, participant, track })
-        }
-        MeetingEvent::Ended => (mc.store.end_meeting(&meeting, now).await, WebhookEvent::MeetingEnded { meeting }),
+        MeetingEvent::TrackPublished { participant, track } => (
+            Ok(()),
+            WebhookEvent::TrackPublished {
+                meeting,
+                participant,
+                track,
+            },
+        ),
+        MeetingEvent::TrackUnpublished { participant, track } => (
+            Ok(()),
+            WebhookEvent::TrackUnpublished {
+                meeting,
+                participant,
+                track,
+            },
+        ),
+        MeetingEvent::Ended => (
+            mc.store.end_meeting(&meeting, now).await,
+            WebhookEvent::MeetingEnded { meeting },
+        ),
     };
     if let Err(e) = store_result {
         tracing::warn!(meeting = %record.name, error = %e, "meeting store update failed");

@@ -38,7 +38,11 @@ pub struct McConfig {
 
 impl McConfig {
     /// A configuration with defaults for everything but the media endpoint and ticket key.
-    pub fn new(media_url: impl Into<String>, media_certificate_sha256: Vec<String>, ticket_key: TicketKey) -> Self {
+    pub fn new(
+        media_url: impl Into<String>,
+        media_certificate_sha256: Vec<String>,
+        ticket_key: TicketKey,
+    ) -> Self {
         Self {
             media_url: media_url.into(),
             media_certificate_sha256,
@@ -52,7 +56,10 @@ impl McConfig {
 }
 
 pub(crate) enum ActorMsg {
-    Join { request: Box<JoinRequest>, outbox: mpsc::Sender<session::Outgoing> },
+    Join {
+        request: Box<JoinRequest>,
+        outbox: mpsc::Sender<session::Outgoing>,
+    },
     Command(Command),
 }
 
@@ -68,7 +75,9 @@ pub struct MeetingController {
 
 impl std::fmt::Debug for MeetingController {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("MeetingController").field("config", &self.config).finish_non_exhaustive()
+        f.debug_struct("MeetingController")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
     }
 }
 
@@ -127,24 +136,37 @@ impl MeetingController {
         if !self.config.auto_create_meetings {
             return Err(PlaceError::NotFound);
         }
-        let record =
-            MeetingRecord { name: name.clone(), created_at: now, ended_at: None, settings: MeetingSettings::default() };
+        let record = MeetingRecord {
+            name: name.clone(),
+            created_at: now,
+            ended_at: None,
+            settings: MeetingSettings::default(),
+        };
         match self.store.create_meeting(record).await {
             Ok(r) => {
-                let _ = self.webhooks.deliver(WebhookEvent::MeetingStarted { meeting: name.clone() }).await;
+                let _ = self
+                    .webhooks
+                    .deliver(WebhookEvent::MeetingStarted {
+                        meeting: name.clone(),
+                    })
+                    .await;
                 Ok(r)
             }
             // Another session created it at the same time.
-            Err(StoreError::AlreadyExists(_)) => {
-                self.store.get_meeting(name).await?.ok_or(PlaceError::Store(StoreError::NotFound))
-            }
+            Err(StoreError::AlreadyExists(_)) => self
+                .store
+                .get_meeting(name)
+                .await?
+                .ok_or(PlaceError::Store(StoreError::NotFound)),
             Err(e) => Err(e.into()),
         }
     }
 
     async fn send(&self, record: &MeetingRecord, mut msg: ActorMsg) -> bool {
         for _ in 0..2 {
-            let Some(tx) = self.actor(record) else { return false };
+            let Some(tx) = self.actor(record) else {
+                return false;
+            };
             match tx.send(msg).await {
                 Ok(()) => return true,
                 Err(mpsc::error::SendError(m)) => msg = m,

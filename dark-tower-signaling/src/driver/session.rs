@@ -18,7 +18,7 @@ use crate::meeting::{Command, JoinRequest};
 /// What the writer task sends.
 #[derive(Debug)]
 pub(crate) enum Outgoing {
-    Message(sig::ServerMessage),
+    Message(Box<sig::ServerMessage>),
     Close(Option<ErrorCode>, String),
 }
 
@@ -28,7 +28,10 @@ enum ReadEnd {
     Codec(SignalCodecError),
 }
 
-async fn next_message<R: RecvStream>(recv: &mut R, reader: &mut MessageReader) -> Result<sig::ClientMessage, ReadEnd> {
+async fn next_message<R: RecvStream>(
+    recv: &mut R,
+    reader: &mut MessageReader,
+) -> Result<sig::ClientMessage, ReadEnd> {
     let mut buf = [0u8; 16 * 1024];
     loop {
         if let Some(body) = reader.next_message().map_err(ReadEnd::Codec)? {
@@ -68,7 +71,12 @@ async fn refuse<S: Session>(session: &S, send: &mut S::Send, code: ErrorCode, me
     session.close(code.wire(), message);
 }
 
-pub(super) async fn serve<S: Session>(mc: &MeetingController, session: S, meeting: MeetingName, token: VerifiedToken) {
+pub(super) async fn serve<S: Session>(
+    mc: &MeetingController,
+    session: S,
+    meeting: MeetingName,
+    token: VerifiedToken,
+) {
     let timeout = mc.config.join_timeout;
     let Ok(Ok((mut send, mut recv))) = tokio::time::timeout(timeout, session.accept_bi()).await else {
         session.close(ErrorCode::ProtocolViolation.wire(), "no signaling stream opened");
@@ -76,12 +84,29 @@ pub(super) async fn serve<S: Session>(mc: &MeetingController, session: S, meetin
     };
     let mut reader = MessageReader::new(MAX_SIGNAL_MESSAGE);
     let join = match tokio::time::timeout(timeout, next_message(&mut recv, &mut reader)).await {
-        Err(_) => return refuse(&session, &mut send, ErrorCode::ProtocolViolation, "no Join in time").await,
+        Err(_) => {
+            return refuse(
+                &session,
+                &mut send,
+                ErrorCode::ProtocolViolation,
+                "no Join in time",
+            )
+            .await;
+        }
         Ok(Err(ReadEnd::Closed)) => return,
         Ok(Err(ReadEnd::Codec(e))) => return refuse(&session, &mut send, e.code(), &e.to_string()).await,
-        Ok(Ok(sig::ClientMessage { message: Some(sig::client_message::Message::Join(j)), .. })) => j,
+        Ok(Ok(sig::ClientMessage {
+            message: Some(sig::client_message::Message::Join(j)),
+            ..
+        })) => j,
         Ok(Ok(_)) => {
-            return refuse(&session, &mut send, ErrorCode::ProtocolViolation, "the first message must be Join").await;
+            return refuse(
+                &session,
+                &mut send,
+                ErrorCode::ProtocolViolation,
+                "the first message must be Join",
+            )
+            .await;
         }
     };
     let now = SystemTime::now();
@@ -92,27 +117,64 @@ pub(super) async fn serve<S: Session>(mc: &MeetingController, session: S, meetin
         }
         Err(PlaceError::Store(e)) => {
             tracing::error!(error = %e, "meeting store failed");
-            return refuse(&session, &mut send, ErrorCode::Internal, "meeting store unavailable").await;
+            return refuse(
+                &session,
+                &mut send,
+                ErrorCode::Internal,
+                "meeting store unavailable",
+            )
+            .await;
         }
     };
     let participant = ParticipantId::random();
     let grant = &token.grant;
-    let ticket = match mc.config.ticket_key.sign(&meeting, participant, grant.can_publish, grant.can_subscribe, now) {
-        Ok(t) => t,
-        Err(e) => {
-            tracing::error!(error = %e, "cannot sign media ticket");
-            return refuse(&session, &mut send, ErrorCode::Internal, "cannot issue media ticket").await;
-        }
-    };
+    let ticket =
+        match mc
+            .config
+            .ticket_key
+            .sign(&meeting, participant, grant.can_publish, grant.can_subscribe, now)
+        {
+            Ok(t) => t,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot sign media ticket");
+                return refuse(
+                    &session,
+                    &mut send,
+                    ErrorCode::Internal,
+                    "cannot issue media ticket",
+                )
+                .await;
+            }
+        };
     let media = sig::MediaEndpoint {
         url: mc.config.media_url.clone(),
         ticket,
         certificate_sha256: mc.config.media_certificate_sha256.clone(),
     };
     let (out_tx, out_rx) = mpsc::channel(mc.config.outbox_capacity.max(1));
-    let request = Box::new(JoinRequest { participant, token, join, media });
-    if !mc.send(&record, ActorMsg::Join { request, outbox: out_tx.clone() }).await {
-        return refuse(&session, &mut send, ErrorCode::ShuttingDown, "meeting controller stopping").await;
+    let request = Box::new(JoinRequest {
+        participant,
+        token,
+        join,
+        media,
+    });
+    if !mc
+        .send(
+            &record,
+            ActorMsg::Join {
+                request,
+                outbox: out_tx.clone(),
+            },
+        )
+        .await
+    {
+        return refuse(
+            &session,
+            &mut send,
+            ErrorCode::ShuttingDown,
+            "meeting controller stopping",
+        )
+        .await;
     }
     let writer = tokio::spawn(write_loop(session.clone(), send, out_rx));
     let end = read_loop(mc, &record, participant, &mut recv, &mut reader).await;
@@ -124,7 +186,11 @@ pub(super) async fn serve<S: Session>(mc: &MeetingController, session: S, meetin
             sig::LeaveReason::ProtocolError
         }
     };
-    mc.send(&record, ActorMsg::Command(Command::Disconnected { participant, reason })).await;
+    mc.send(
+        &record,
+        ActorMsg::Command(Command::Disconnected { participant, reason }),
+    )
+    .await;
     // The writer ends after sending Close (from the actor or above), or with the session.
     tokio::select! {
         _ = writer => {}
@@ -142,7 +208,16 @@ async fn read_loop<R: RecvStream>(
     loop {
         match next_message(recv, reader).await {
             Ok(message) => {
-                if !mc.send(record, ActorMsg::Command(Command::Message { participant, message })).await {
+                if !mc
+                    .send(
+                        record,
+                        ActorMsg::Command(Command::Message {
+                            participant,
+                            message: Box::new(message),
+                        }),
+                    )
+                    .await
+                {
                     return ReadEnd::Closed;
                 }
             }

@@ -16,8 +16,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use clap::Parser;
 use dark_tower_client::{
-    ClientError, ConnectOptions, LocalTrack, OutgoingFrame, ParticipantId, RoomEvent, TrackAlias, TrackOptions,
-    TrackSource, connect, synthetic,
+    ClientError, ConnectOptions, LocalTrack, OutgoingFrame, ParticipantId, RoomEvent, TrackAlias,
+    TrackOptions, TrackSource, connect, synthetic,
 };
 use tokio::time::{Instant, MissedTickBehavior};
 
@@ -42,7 +42,10 @@ struct Args {
 }
 
 fn now_us() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_micros() as u64).unwrap_or(0)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_micros() as u64)
+        .unwrap_or(0)
 }
 
 /// Bytes per frame of each layer at 30 fps: about 150 kbit/s, 500 kbit/s and 1.5 Mbit/s.
@@ -56,15 +59,15 @@ async fn publish(
     seconds: u64,
 ) -> Result<tokio::task::JoinHandle<Result<(), ClientError>>, ClientError> {
     let mut video: LocalTrack = room
-        .publish_track(
-            TrackOptions::new(TrackSource::Camera, "synthetic").simulcast(&[
-                (320, 180, 150_000),
-                (640, 360, 500_000),
-                (1280, 720, 1_500_000),
-            ]),
-        )
+        .publish_track(TrackOptions::new(TrackSource::Camera, "synthetic").simulcast(&[
+            (320, 180, 150_000),
+            (640, 360, 500_000),
+            (1280, 720, 1_500_000),
+        ]))
         .await?;
-    let mut audio: LocalTrack = room.publish_track(TrackOptions::new(TrackSource::Microphone, "synthetic")).await?;
+    let mut audio: LocalTrack = room
+        .publish_track(TrackOptions::new(TrackSource::Microphone, "synthetic"))
+        .await?;
     let seed = room.local_participant().id.as_u64();
     let video_task = async move {
         let mut tick = tokio::time::interval(Duration::from_micros(1_000_000 / FPS));
@@ -150,10 +153,15 @@ impl PeerStats {
 async fn main() -> ExitCode {
     let args = Args::parse();
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
+        )
         .with_writer(std::io::stderr)
         .init();
-    let options = ConnectOptions { client_detail: "bot".into(), ..ConnectOptions::default() };
+    let options = ConnectOptions {
+        client_detail: "bot".into(),
+        ..ConnectOptions::default()
+    };
     let mut room = match connect(&args.url, &args.token, options).await {
         Ok(r) => r,
         Err(e) => {
@@ -163,8 +171,11 @@ async fn main() -> ExitCode {
     };
     let me = room.local_participant().clone();
     eprintln!("bot: joined {} as {} ({})", room.meeting(), me.identity, me.id);
-    let mut identities: HashMap<ParticipantId, String> =
-        room.remote_participants().into_iter().map(|p| (p.id, p.identity)).collect();
+    let mut identities: HashMap<ParticipantId, String> = room
+        .remote_participants()
+        .into_iter()
+        .map(|p| (p.id, p.identity))
+        .collect();
     let sender = if args.publish {
         match publish(&room, args.seconds).await {
             Ok(task) => Some(task),
@@ -243,10 +254,17 @@ async fn main() -> ExitCode {
         });
         println!("{line}");
     }
-    eprintln!("bot: {verified_peers} peer(s) delivered verified media (expected {})", args.expect_peers);
+    eprintln!(
+        "bot: {verified_peers} peer(s) delivered verified media (expected {})",
+        args.expect_peers
+    );
     if let Some(d) = disconnected {
         eprintln!("bot: disconnected: {d}");
     }
     room.leave().await;
-    if verified_peers < args.expect_peers || any_bad { ExitCode::FAILURE } else { ExitCode::SUCCESS }
+    if verified_peers < args.expect_peers || any_bad {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
 }

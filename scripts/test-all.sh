@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Runs every test of the project: formatting, lints, and the whole workspace test suite
+# (unit, integration over real WebTransport on loopback, doc tests).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+echo "== cargo fmt --check"
+cargo fmt --all -- --check
+
+echo "== cargo clippy -D warnings"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+echo "== cargo test"
+cargo test --workspace --locked

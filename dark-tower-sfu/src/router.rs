@@ -125,6 +125,9 @@ impl Group {
             self.seq = Some(h.group_seq);
             self.frames.clear();
             self.bytes = 0;
+        } else if self.seq.is_some_and(|cur| h.group_seq < cur) {
+            // A late frame of an earlier group (groups travel on separate streams).
+            return;
         } else if self.seq != Some(h.group_seq) {
             // A group whose keyframe we did not see cannot start anyone.
             self.seq = None;

@@ -77,6 +77,10 @@ pub trait SendStream: Send + 'static {
     /// Finishes the stream gracefully: no more data will be written. Returns at once; buffered
     /// data is still delivered.
     fn finish(&mut self) -> Result<(), TransportError>;
+    /// After [`SendStream::finish`]: resolves once the peer has acknowledged everything written
+    /// (or stopped the stream, or the session ended). Use before closing a session whose last
+    /// words must arrive.
+    fn flushed(&mut self) -> impl Future<Output = ()> + Send;
     /// Abandons the stream with a code; unsent data is discarded.
     fn reset(&mut self, code: u32);
     /// Sets the send priority; higher goes first.

@@ -112,6 +112,10 @@ impl SendStream for WtSend {
             .map_err(|e| TransportError::Other(e.to_string()))
     }
 
+    async fn flushed(&mut self) {
+        let _ = self.0.stopped().await;
+    }
+
     fn reset(&mut self, code: u32) {
         // Already finished or reset: nothing to abandon.
         let _ = self.0.reset(VarInt::from_u32(code));

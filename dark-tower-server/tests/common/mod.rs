@@ -72,3 +72,107 @@ pub async fn wait_for<T>(room: &mut Room, mut f: impl FnMut(&RoomEvent) -> Optio
         }
     }
 }
+
+use dark_tower_core::codec::signal;
+use dark_tower_core::proto::sig;
+use dark_tower_core::transport::wt::{self, ConnectError, WtRecv, WtSend, WtSession};
+use dark_tower_core::transport::{RecvStream, SendStream, Session, TransportError};
+
+/// A signaling session opened by hand, to send what a well-behaved client never would.
+pub struct RawSignal {
+    pub session: WtSession,
+    pub send: WtSend,
+    pub recv: WtRecv,
+}
+
+impl TestServer {
+    pub fn signal_url(&self, meeting: &str, token: &str) -> String {
+        format!(
+            "https://{}/v1/signal/{meeting}?access_token={token}",
+            self.server.webtransport[0]
+        )
+    }
+
+    pub async fn raw_connect(&self, url: &str) -> Result<WtSession, ConnectError> {
+        wt::connect(url, std::slice::from_ref(&self.server.certificate_sha256)).await
+    }
+
+    pub async fn raw_signal(&self, meeting: &str, identity: &str) -> RawSignal {
+        let session = self
+            .raw_connect(&self.signal_url(meeting, &self.token(meeting, identity)))
+            .await
+            .expect("connect");
+        let (send, recv) = session.open_bi().await.expect("open stream");
+        RawSignal { session, send, recv }
+    }
+}
+
+impl RawSignal {
+    pub async fn send_raw(&mut self, bytes: &[u8]) {
+        self.send.write_all(bytes).await.expect("write");
+    }
+
+    pub async fn send_join(&mut self, version: u32) {
+        let join = sig::ClientMessage {
+            request_id: 0,
+            message: Some(sig::client_message::Message::Join(sig::Join {
+                protocol_version: version,
+                client: None,
+                auto_subscribe: true,
+            })),
+        };
+        let bytes = signal::frame(&join).expect("frame");
+        self.send_raw(&bytes).await;
+    }
+
+    /// Reads server messages until the session closes; returns them and the close code.
+    pub async fn until_closed(mut self) -> (Vec<sig::ServerMessage>, Option<u32>) {
+        let mut reader = signal::MessageReader::new(dark_tower_core::limits::MAX_SIGNAL_MESSAGE);
+        let mut out = Vec::new();
+        let mut buf = [0u8; 4096];
+        let read = async {
+            while let Ok(Some(n)) = self.recv.read(&mut buf).await {
+                reader.push(&buf[..n]);
+                while let Ok(Some(body)) = reader.next_message() {
+                    if let Ok(m) = signal::decode_server(body) {
+                        out.push(m);
+                    }
+                }
+            }
+        };
+        tokio::time::timeout(Duration::from_secs(20), read)
+            .await
+            .expect("stream ends in time");
+        let code = match tokio::time::timeout(Duration::from_secs(20), self.session.closed()).await {
+            Ok(TransportError::ClosedByPeer { code, .. }) => Some(code),
+            _ => None,
+        };
+        (out, code)
+    }
+}
+
+/// Waits for the session to be closed by the server; returns the close code.
+pub async fn closed_code(session: &WtSession) -> Option<u32> {
+    match tokio::time::timeout(Duration::from_secs(20), session.closed())
+        .await
+        .expect("closed in time")
+    {
+        TransportError::ClosedByPeer { code, .. } => Some(code),
+        _ => None,
+    }
+}
+
+/// Proves a meeting still works: a fresh participant joins, sees `bystander`, and both can ping.
+pub async fn meeting_still_works(t: &TestServer, meeting: &str, bystander: &Room) {
+    let probe = t.join(meeting, "probe").await;
+    assert!(
+        probe
+            .remote_participants()
+            .iter()
+            .any(|p| p.id == bystander.local_participant().id),
+        "the bystander is still in the meeting"
+    );
+    probe.ping().await.expect("probe ping");
+    bystander.ping().await.expect("bystander ping");
+    probe.leave().await;
+}

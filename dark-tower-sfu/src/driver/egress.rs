@@ -100,8 +100,15 @@ struct OpenGroup<W> {
     stream: W,
 }
 
+/// Groups kept open per track and layer. A publisher's consecutive groups travel on separate
+/// streams and may interleave on arrival, so a late frame of the previous group still finds its
+/// stream; anything older is stale.
+const OPEN_GROUPS: usize = 4;
+
+type Streams<W> = HashMap<(TrackAlias, u8), Vec<OpenGroup<W>>>;
+
 async fn write_loop<S: Session>(session: S, mut rx: mpsc::Receiver<EgressMsg>) {
-    let mut streams: HashMap<(TrackAlias, u8), OpenGroup<S::Send>> = HashMap::new();
+    let mut streams: Streams<S::Send> = HashMap::new();
     while let Some(msg) = rx.recv().await {
         match msg {
             EgressMsg::Close(code, reason) => {
@@ -121,7 +128,10 @@ async fn write_loop<S: Session>(session: S, mut rx: mpsc::Receiver<EgressMsg>) {
                 if let Err(e) = write_stream_frame(&session, &mut streams, &frame).await {
                     match e {
                         TransportError::StreamStopped(_) | TransportError::StreamReset(_) => {
-                            streams.remove(&(frame.header.track_alias, frame.header.spatial_id));
+                            let key = (frame.header.track_alias, frame.header.spatial_id);
+                            if let Some(open) = streams.get_mut(&key) {
+                                open.retain(|g| g.group != frame.header.group_seq);
+                            }
                         }
                         _ => return,
                     }
@@ -138,46 +148,66 @@ fn priority(group: u64) -> i32 {
 
 async fn write_stream_frame<S: Session>(
     session: &S,
-    streams: &mut HashMap<(TrackAlias, u8), OpenGroup<S::Send>>,
+    streams: &mut Streams<S::Send>,
     frame: &MediaFrame,
 ) -> Result<(), TransportError> {
     let h = frame.header;
     let key = (h.track_alias, h.spatial_id);
-    if streams.get(&key).is_none_or(|g| g.group != h.group_seq) {
-        if let Some(mut old) = streams.remove(&key) {
-            let _ = old.stream.finish();
-        }
-        // A subscriber receives one layer of a track at a time: a new group on another layer
-        // ends the groups of the old one.
-        let stale: Vec<_> = streams
-            .keys()
-            .filter(|(a, _)| *a == h.track_alias)
-            .copied()
-            .collect();
-        for k in stale {
-            if let Some(mut old) = streams.remove(&k) {
-                let _ = old.stream.finish();
+    let open = streams.entry(key).or_default();
+    let found = open.iter().position(|g| g.group == h.group_seq);
+    let stale = open.len() >= OPEN_GROUPS && open.iter().all(|g| g.group > h.group_seq);
+    let idx = match found {
+        Some(i) => i,
+        None => {
+            if stale {
+                // Older than every group still open.
+                return Ok(());
             }
-        }
-        let mut stream = session.open_uni().await?;
-        stream.set_priority(priority(h.group_seq));
-        stream.write_all(&[STREAM_TYPE_GROUP]).await?;
-        streams.insert(
-            key,
-            OpenGroup {
+            let mut stream = session.open_uni().await?;
+            stream.set_priority(priority(h.group_seq));
+            stream.write_all(&[STREAM_TYPE_GROUP]).await?;
+            let open = streams.entry(key).or_default();
+            open.push(OpenGroup {
                 group: h.group_seq,
                 stream,
-            },
-        );
-    }
-    let Some(open) = streams.get_mut(&key) else {
+            });
+            open.sort_by_key(|g| g.group);
+            while open.len() > OPEN_GROUPS {
+                let mut old = open.remove(0);
+                let _ = old.stream.finish();
+            }
+            if h.keyframe {
+                // A subscriber receives one layer of a track at a time: a new group on another
+                // layer ends the groups of the old one.
+                let stale: Vec<_> = streams
+                    .keys()
+                    .filter(|(a, l)| *a == h.track_alias && *l != h.spatial_id)
+                    .copied()
+                    .collect();
+                for k in stale {
+                    for mut g in streams.remove(&k).unwrap_or_default() {
+                        let _ = g.stream.finish();
+                    }
+                }
+            }
+            match streams
+                .get(&key)
+                .and_then(|o| o.iter().position(|g| g.group == h.group_seq))
+            {
+                Some(i) => i,
+                None => return Ok(()),
+            }
+        }
+    };
+    let Some(g) = streams.get_mut(&key).and_then(|o| o.get_mut(idx)) else {
         return Ok(());
     };
-    open.stream.write_all(&frame.stream_prefix()).await?;
-    open.stream.write_all(&frame.payload).await?;
+    g.stream.write_all(&frame.stream_prefix()).await?;
+    g.stream.write_all(&frame.payload).await?;
     if h.end_of_group
-        && let Some(mut done) = streams.remove(&key)
+        && let Some(open) = streams.get_mut(&key)
     {
+        let mut done = open.remove(idx);
         let _ = done.stream.finish();
     }
     Ok(())

@@ -15,6 +15,9 @@ use tokio::sync::mpsc;
 use super::{ActorMsg, MeetingController, PlaceError};
 use crate::meeting::{Command, JoinRequest};
 
+/// How long a refused session's last message may take to be acknowledged before closing.
+const FLUSH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// What the writer task sends.
 #[derive(Debug)]
 pub(crate) enum Outgoing {
@@ -67,7 +70,10 @@ fn disconnect(code: ErrorCode, message: &str) -> sig::ServerMessage {
 /// Sends `Disconnect` and closes the session with the code.
 async fn refuse<S: Session>(session: &S, send: &mut S::Send, code: ErrorCode, message: &str) {
     let _ = write(send, &disconnect(code, message)).await;
-    let _ = send.finish();
+    if send.finish().is_ok() {
+        // Closing the session discards unacknowledged data: give Disconnect a bounded chance.
+        let _ = tokio::time::timeout(FLUSH_TIMEOUT, send.flushed()).await;
+    }
     session.close(code.wire(), message);
 }
 

@@ -31,13 +31,7 @@ impl TrackOptions {
     /// A single-layer track of `source`.
     pub fn new(source: TrackSource, codec: impl Into<String>) -> Self {
         let client_track_id = format!("{:?}-{:08x}", source, rand_u32());
-        Self {
-            source,
-            codec: codec.into(),
-            layers: Vec::new(),
-            name: String::new(),
-            client_track_id,
-        }
+        Self { source, codec: codec.into(), layers: Vec::new(), name: String::new(), client_track_id }
     }
 
     /// Adds simulcast layers given as (width, height, max bitrate), lowest first.
@@ -116,28 +110,16 @@ pub struct LocalTrack {
 
 impl std::fmt::Debug for LocalTrack {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LocalTrack")
-            .field("info", &self.info)
-            .finish_non_exhaustive()
+        f.debug_struct("LocalTrack").field("info", &self.info).finish_non_exhaustive()
     }
 }
 
 impl LocalTrack {
     pub(crate) fn new(info: TrackInfo, media: WtSession, max_datagram_frame: usize) -> Self {
         let layers = (0..MAX_SIMULCAST_LAYERS)
-            .map(|_| LayerState {
-                group_seq: 0,
-                frame_seq: 0,
-                started: false,
-                stream: None,
-            })
+            .map(|_| LayerState { group_seq: 0, frame_seq: 0, started: false, stream: None })
             .collect();
-        Self {
-            info,
-            media,
-            layers,
-            max_datagram_frame,
-        }
+        Self { info, media, layers, max_datagram_frame }
     }
 
     /// The track as the server acknowledged it.
@@ -149,10 +131,13 @@ impl LocalTrack {
     /// with a keyframe; each keyframe opens a new group (a new stream).
     pub async fn send(&mut self, frame: OutgoingFrame) -> Result<MediaHeader, ClientError> {
         let layer = frame.spatial_id as usize;
+        if frame.temporal_id >= dark_tower_core::limits::MAX_TEMPORAL_LAYERS
+            || frame.audio_level.is_some_and(|l| l > 127)
+        {
+            return Err(ClientError::InvalidUse("temporal id above 3 or audio level above 127".into()));
+        }
         if layer >= self.info.layers as usize {
-            return Err(ClientError::InvalidUse(format!(
-                "layer {layer} was not published"
-            )));
+            return Err(ClientError::InvalidUse(format!("layer {layer} was not published")));
         }
         let state = &mut self.layers[layer];
         let audio = self.info.kind == TrackKind::Audio;
@@ -183,17 +168,11 @@ impl LocalTrack {
             end_of_group: false,
             audio_level: frame.audio_level,
         };
-        let media_frame = MediaFrame {
-            header,
-            payload: frame.payload,
-        };
+        let media_frame = MediaFrame { header, payload: frame.payload };
         let conn = |e: dark_tower_core::transport::TransportError| ClientError::Connection(e.to_string());
         if audio {
             let fits = media_frame.encoded_len() <= self.max_datagram_frame
-                && self
-                    .media
-                    .max_datagram_size()
-                    .is_some_and(|m| media_frame.encoded_len() <= m);
+                && self.media.max_datagram_size().is_some_and(|m| media_frame.encoded_len() <= m);
             if fits {
                 self.media.send_datagram(media_frame.encode()).map_err(conn)?;
             } else {

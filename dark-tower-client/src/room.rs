@@ -37,11 +37,7 @@ pub struct ConnectOptions {
 
 impl Default for ConnectOptions {
     fn default() -> Self {
-        Self {
-            auto_subscribe: true,
-            client_detail: String::new(),
-            protocol_version: PROTOCOL_VERSION,
-        }
+        Self { auto_subscribe: true, client_detail: String::new(), protocol_version: PROTOCOL_VERSION }
     }
 }
 
@@ -222,10 +218,7 @@ impl Shared {
                     }
                 }
                 let reason = sig::LeaveReason::try_from(l.reason).unwrap_or(sig::LeaveReason::Unspecified);
-                self.emit(RoomEvent::ParticipantLeft {
-                    participant: id,
-                    reason,
-                });
+                self.emit(RoomEvent::ParticipantLeft { participant: id, reason });
             }
             S::TrackPublished(t) => {
                 let Ok(pid) = t.participant_id.parse::<ParticipantId>() else {
@@ -240,16 +233,12 @@ impl Shared {
                         p.tracks.push(track.clone());
                     }
                 }
-                self.emit(RoomEvent::TrackPublished {
-                    participant: pid,
-                    track,
-                });
+                self.emit(RoomEvent::TrackPublished { participant: pid, track });
             }
             S::TrackUnpublished(t) => {
-                let (Ok(pid), Ok(tid)) = (
-                    t.participant_id.parse::<ParticipantId>(),
-                    t.track_id.parse::<TrackId>(),
-                ) else {
+                let (Ok(pid), Ok(tid)) =
+                    (t.participant_id.parse::<ParticipantId>(), t.track_id.parse::<TrackId>())
+                else {
                     return;
                 };
                 if let Ok(mut r) = self.roster.lock() {
@@ -258,19 +247,15 @@ impl Shared {
                         p.tracks.retain(|x| x.id != tid);
                     }
                 }
-                self.emit(RoomEvent::TrackUnpublished {
-                    participant: pid,
-                    track: tid,
-                });
+                self.emit(RoomEvent::TrackUnpublished { participant: pid, track: tid });
             }
             S::Error(e) => self.emit(RoomEvent::Error {
                 code: ErrorCode::from_proto(e.code).unwrap_or(ErrorCode::Internal),
                 message: e.message,
             }),
-            S::Disconnect(d) => self.emit(RoomEvent::Disconnected {
-                code: ErrorCode::from_proto(d.code),
-                reason: d.message,
-            }),
+            S::Disconnect(d) => {
+                self.emit(RoomEvent::Disconnected { code: ErrorCode::from_proto(d.code), reason: d.message })
+            }
             // Replies whose request was abandoned, and messages only valid at join time.
             S::Joined(_) | S::PublishTrackAck(_) | S::SubscribeAck(_) | S::Pong(_) => {}
         }
@@ -325,10 +310,7 @@ fn connect_error(e: ConnectError) -> ClientError {
 fn closed_error(e: TransportError) -> ClientError {
     match e {
         TransportError::ClosedByPeer { code, reason } => match ErrorCode::from_wire(code) {
-            Some(code) => ClientError::Server {
-                code,
-                message: reason,
-            },
+            Some(code) => ClientError::Server { code, message: reason },
             None => ClientError::Connection(reason),
         },
         other => ClientError::Connection(other.to_string()),
@@ -341,9 +323,7 @@ async fn join_http(server_url: &str, token: &str, version: u32) -> Result<JoinRe
     if !matches!(base.scheme(), "http" | "https") {
         return Err(ClientError::InvalidUrl("expected http or https".into()));
     }
-    let url = base
-        .join("/v1/join")
-        .map_err(|e| ClientError::InvalidUrl(e.to_string()))?;
+    let url = base.join("/v1/join").map_err(|e| ClientError::InvalidUrl(e.to_string()))?;
     let resp = reqwest::Client::new()
         .post(url)
         .bearer_auth(token)
@@ -353,23 +333,13 @@ async fn join_http(server_url: &str, token: &str, version: u32) -> Result<JoinRe
         .await
         .map_err(|e| ClientError::Connection(e.to_string()))?;
     let status = resp.status();
-    let body = resp
-        .bytes()
-        .await
-        .map_err(|e| ClientError::Connection(e.to_string()))?;
+    let body = resp.bytes().await.map_err(|e| ClientError::Connection(e.to_string()))?;
     if !status.is_success() {
         let (code, message) = match serde_json::from_slice::<ErrorBody>(&body) {
-            Ok(b) => (
-                ErrorCode::from_name(&b.error.code).unwrap_or(ErrorCode::Internal),
-                b.error.message,
-            ),
+            Ok(b) => (ErrorCode::from_name(&b.error.code).unwrap_or(ErrorCode::Internal), b.error.message),
             Err(_) => (ErrorCode::Internal, String::from_utf8_lossy(&body).into_owned()),
         };
-        return Err(ClientError::JoinRefused {
-            status: status.as_u16(),
-            code,
-            message,
-        });
+        return Err(ClientError::JoinRefused { status: status.as_u16(), code, message });
     }
     serde_json::from_slice(&body).map_err(|e| ClientError::Protocol(format!("join response: {e}")))
 }
@@ -378,13 +348,9 @@ async fn join_http(server_url: &str, token: &str, version: u32) -> Result<JoinRe
 pub async fn connect(server_url: &str, token: &str, options: ConnectOptions) -> Result<Room, ClientError> {
     let join = join_http(server_url, token, options.protocol_version).await?;
     let signal_url = format!("{}?access_token={}", join.signal_url, token);
-    let signal_session = wt::connect(&signal_url, &join.certificate_sha256)
-        .await
-        .map_err(connect_error)?;
-    let (mut send, mut recv) = signal_session
-        .open_bi()
-        .await
-        .map_err(|e| ClientError::Connection(e.to_string()))?;
+    let signal_session = wt::connect(&signal_url, &join.certificate_sha256).await.map_err(connect_error)?;
+    let (mut send, mut recv) =
+        signal_session.open_bi().await.map_err(|e| ClientError::Connection(e.to_string()))?;
     let hello = sig::ClientMessage {
         request_id: 0,
         message: Some(C::Join(sig::Join {
@@ -399,13 +365,10 @@ pub async fn connect(server_url: &str, token: &str, options: ConnectOptions) -> 
     };
     signal::write_message(&mut send, &hello).await?;
     let mut reader = MessageReader::new(MAX_SIGNAL_MESSAGE);
-    let first = tokio::time::timeout(
-        signal::REQUEST_TIMEOUT,
-        signal::read_message(&mut recv, &mut reader),
-    )
-    .await
-    .map_err(|_| ClientError::Timeout)?
-    .map_err(|e| ClientError::Protocol(e.to_string()))?;
+    let first = tokio::time::timeout(signal::REQUEST_TIMEOUT, signal::read_message(&mut recv, &mut reader))
+        .await
+        .map_err(|_| ClientError::Timeout)?
+        .map_err(|e| ClientError::Protocol(e.to_string()))?;
     let joined = match first.and_then(|m| m.message) {
         Some(S::Joined(j)) => j,
         Some(S::Disconnect(d)) => {
@@ -422,14 +385,10 @@ pub async fn connect(server_url: &str, token: &str, options: ConnectOptions) -> 
         .as_ref()
         .and_then(ParticipantInfo::from_proto)
         .ok_or_else(|| ClientError::Protocol("Joined without a valid participant".into()))?;
-    let media_ep = joined
-        .media
-        .clone()
-        .ok_or_else(|| ClientError::Protocol("Joined without media".into()))?;
+    let media_ep =
+        joined.media.clone().ok_or_else(|| ClientError::Protocol("Joined without media".into()))?;
     let media_url = format!("{}?ticket={}", media_ep.url, media_ep.ticket);
-    let media = wt::connect(&media_url, &media_ep.certificate_sha256)
-        .await
-        .map_err(connect_error)?;
+    let media = wt::connect(&media_url, &media_ep.certificate_sha256).await.map_err(connect_error)?;
 
     let (events_tx, events) = mpsc::unbounded_channel();
     let shared = Arc::new(Shared {
@@ -473,9 +432,7 @@ pub async fn connect(server_url: &str, token: &str, options: ConnectOptions) -> 
     let max_datagram_frame = joined
         .limits
         .as_ref()
-        .map_or(dark_tower_core::limits::MAX_DATAGRAM_FRAME, |l| {
-            l.max_datagram_frame_bytes as usize
-        });
+        .map_or(dark_tower_core::limits::MAX_DATAGRAM_FRAME, |l| l.max_datagram_frame_bytes as usize);
     Ok(Room {
         meeting: joined.meeting.map(|m| m.name).unwrap_or_default(),
         local,
@@ -489,10 +446,7 @@ pub async fn connect(server_url: &str, token: &str, options: ConnectOptions) -> 
 }
 
 fn now_us() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_micros() as u64)
-        .unwrap_or(0)
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_micros() as u64).unwrap_or(0)
 }
 
 impl Room {
@@ -508,11 +462,7 @@ impl Room {
 
     /// Everyone else now present, with their tracks.
     pub fn remote_participants(&self) -> Vec<ParticipantInfo> {
-        self.shared
-            .roster
-            .lock()
-            .map(|r| r.participants.values().cloned().collect())
-            .unwrap_or_default()
+        self.shared.roster.lock().map(|r| r.participants.values().cloned().collect()).unwrap_or_default()
     }
 
     /// The next event; `None` after [`RoomEvent::Disconnected`] was returned.
@@ -537,17 +487,12 @@ impl Room {
 
     /// Stops publishing a track.
     pub fn unpublish_track(&self, track: &TrackInfo) -> Result<(), ClientError> {
-        self.signal.send(C::UnpublishTrack(sig::UnpublishTrack {
-            track_id: track.id.to_string(),
-        }))
+        self.signal.send(C::UnpublishTrack(sig::UnpublishTrack { track_id: track.id.to_string() }))
     }
 
     /// Subscribes to a track (not needed with `auto_subscribe`). `max_spatial` caps the layer.
     pub async fn subscribe(&self, track: TrackId, max_spatial: Option<u8>) -> Result<(), ClientError> {
-        let msg = sig::Subscribe {
-            track_id: track.to_string(),
-            max_spatial_id: max_spatial.map(u32::from),
-        };
+        let msg = sig::Subscribe { track_id: track.to_string(), max_spatial_id: max_spatial.map(u32::from) };
         match self.signal.request(C::Subscribe(msg)).await? {
             S::SubscribeAck(_) => Ok(()),
             _ => Err(ClientError::Protocol("expected SubscribeAck".into())),
@@ -556,21 +501,13 @@ impl Room {
 
     /// Stops receiving a track.
     pub fn unsubscribe(&self, track: TrackId) -> Result<(), ClientError> {
-        self.signal.send(C::Unsubscribe(sig::Unsubscribe {
-            track_id: track.to_string(),
-        }))
+        self.signal.send(C::Unsubscribe(sig::Unsubscribe { track_id: track.to_string() }))
     }
 
     /// Measures the signaling round trip.
     pub async fn ping(&self) -> Result<Duration, ClientError> {
         let start = std::time::Instant::now();
-        match self
-            .signal
-            .request(C::Ping(sig::Ping {
-                client_time_us: now_us(),
-            }))
-            .await?
-        {
+        match self.signal.request(C::Ping(sig::Ping { client_time_us: now_us() })).await? {
             S::Pong(_) => Ok(start.elapsed()),
             _ => Err(ClientError::Protocol("expected Pong".into())),
         }
@@ -578,9 +515,7 @@ impl Room {
 
     /// Leaves the meeting and closes both sessions.
     pub async fn leave(self) {
-        let _ = self.signal.send(C::Leave(sig::Leave {
-            reason: "leave".into(),
-        }));
+        let _ = self.signal.send(C::Leave(sig::Leave { reason: "leave".into() }));
         // The server closes the session once it has processed Leave.
         let _ = tokio::time::timeout(Duration::from_secs(2), self.signal_session.closed()).await;
         self.signal_session.close(0, "leave");

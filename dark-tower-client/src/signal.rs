@@ -48,9 +48,7 @@ pub(crate) async fn write_message<W: SendStream>(
     msg: &sig::ClientMessage,
 ) -> Result<(), ClientError> {
     let bytes = signal::frame(msg).map_err(|e| ClientError::InvalidUse(e.to_string()))?;
-    send.write_all(&bytes)
-        .await
-        .map_err(|e| ClientError::Connection(e.to_string()))
+    send.write_all(&bytes).await.map_err(|e| ClientError::Connection(e.to_string()))
 }
 
 impl Signal {
@@ -66,23 +64,13 @@ impl Signal {
             let _ = send.finish();
         });
         let pending: Pending = Arc::default();
-        (
-            Self {
-                tx,
-                pending: Arc::clone(&pending),
-                next: AtomicU32::new(1),
-            },
-            pending,
-        )
+        (Self { tx, pending: Arc::clone(&pending), next: AtomicU32::new(1) }, pending)
     }
 
     /// Sends without waiting for an answer.
     pub(crate) fn send(&self, message: sig::client_message::Message) -> Result<(), ClientError> {
         self.tx
-            .send(sig::ClientMessage {
-                request_id: 0,
-                message: Some(message),
-            })
+            .send(sig::ClientMessage { request_id: 0, message: Some(message) })
             .map_err(|_| ClientError::Connection("signaling closed".into()))
     }
 
@@ -98,10 +86,7 @@ impl Signal {
             p.insert(id, tx);
         }
         self.tx
-            .send(sig::ClientMessage {
-                request_id: id,
-                message: Some(message),
-            })
+            .send(sig::ClientMessage { request_id: id, message: Some(message) })
             .map_err(|_| ClientError::Connection("signaling closed".into()))?;
         let reply = match tokio::time::timeout(REQUEST_TIMEOUT, rx).await {
             Ok(Ok(r)) => r,

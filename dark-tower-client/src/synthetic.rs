@@ -98,11 +98,7 @@ pub fn verify(p: &[u8]) -> Result<Synthetic, SyntheticError> {
     if data[32..].iter().any(|b| *b != body_byte(&mut state)) {
         return Err(SyntheticError::Body);
     }
-    Ok(Synthetic {
-        seed,
-        seq,
-        capture_us,
-    })
+    Ok(Synthetic { seed, seq, capture_us })
 }
 
 #[cfg(test)]
@@ -113,14 +109,7 @@ mod tests {
     fn round_trip_and_corruption() {
         let p = payload(7, 42, 1234, 500);
         assert_eq!(p.len(), 500);
-        assert_eq!(
-            verify(&p),
-            Ok(Synthetic {
-                seed: 7,
-                seq: 42,
-                capture_us: 1234
-            })
-        );
+        assert_eq!(verify(&p), Ok(Synthetic { seed: 7, seq: 42, capture_us: 1234 }));
         let mut bad = p.to_vec();
         bad[100] ^= 1;
         assert!(verify(&bad).is_err());

@@ -55,9 +55,7 @@ impl Authenticator for ApiKeyAuthenticator {
 
 impl TokenIssuer for ApiKeyAuthenticator {
     fn issue(&self, builder: &TokenBuilder, now: SystemTime) -> Result<String, TokenError> {
-        let key = self
-            .primary()
-            .ok_or_else(|| TokenError::Signing("no api key configured".into()))?;
+        let key = self.primary().ok_or_else(|| TokenError::Signing("no api key configured".into()))?;
         let claims: AccessClaims = builder.claims(key, now)?;
         sign_claims(&claims, key)
     }
@@ -77,11 +75,7 @@ mod tests {
     fn round_trip_and_rejections() {
         let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
         let auth = ApiKeyAuthenticator::new([key()]);
-        let t = TokenBuilder::new("bob")
-            .meeting("m1")
-            .role(Role::Viewer)
-            .sign(&key(), now)
-            .unwrap();
+        let t = TokenBuilder::new("bob").meeting("m1").role(Role::Viewer).sign(&key(), now).unwrap();
         let v = auth.verify(&t, now).unwrap();
         assert_eq!(v.identity.as_str(), "bob");
         assert!(!v.grant.can_publish);
@@ -89,27 +83,17 @@ mod tests {
             auth.verify(&t, now + crate::token::DEFAULT_TTL + Duration::from_secs(31)),
             Err(TokenError::Expired)
         );
-        let early = TokenBuilder::new("bob")
-            .not_before(now + Duration::from_secs(60))
-            .sign(&key(), now)
-            .unwrap();
+        let early =
+            TokenBuilder::new("bob").not_before(now + Duration::from_secs(60)).sign(&key(), now).unwrap();
         assert_eq!(auth.verify(&early, now), Err(TokenError::NotYetValid));
         let other = ApiKey::new("APItest", "ffffffffffffffffffffffffffffffff");
         let forged = TokenBuilder::new("eve").sign(&other, now).unwrap();
         assert!(matches!(auth.verify(&forged, now), Err(TokenError::Invalid(_))));
-        assert!(matches!(
-            auth.verify("not.a.jwt", now),
-            Err(TokenError::Invalid(_))
-        ));
+        assert!(matches!(auth.verify("not.a.jwt", now), Err(TokenError::Invalid(_))));
         let unknown = TokenBuilder::new("eve")
             .sign(&ApiKey::new("APIother", "0123456789abcdef0123456789abcdef"), now)
             .unwrap();
         assert!(matches!(auth.verify(&unknown, now), Err(TokenError::Invalid(_))));
-        assert!(
-            TokenBuilder::new("x")
-                .meeting("bad name")
-                .sign(&key(), now)
-                .is_err()
-        );
+        assert!(TokenBuilder::new("x").meeting("bad name").sign(&key(), now).is_err());
     }
 }

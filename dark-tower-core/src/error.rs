@@ -128,12 +128,7 @@ impl ErrorCode {
             C::Internal => (50, "internal", 500, F::Internal),
             C::ShuttingDown => (51, "shutting_down", 503, F::Internal),
         };
-        CodeSpec {
-            wire,
-            name,
-            http_status,
-            fault,
-        }
+        CodeSpec { wire, name, http_status, fault }
     }
 
     /// The wire number.
@@ -187,18 +182,12 @@ pub struct WireError {
 impl WireError {
     /// A new error.
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        Self {
-            code,
-            message: message.into(),
-        }
+        Self { code, message: message.into() }
     }
 
     /// As the protobuf `Error` message.
     pub fn to_proto(&self) -> sig::Error {
-        sig::Error {
-            code: self.code.to_proto() as i32,
-            message: self.message.clone(),
-        }
+        sig::Error { code: self.code.to_proto() as i32, message: self.message.clone() }
     }
 }
 

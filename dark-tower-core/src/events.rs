@@ -31,10 +31,7 @@ pub struct MemoryEventBus {
 #[async_trait]
 impl EventBus for MemoryEventBus {
     async fn publish(&self, topic: &str, payload: Bytes) -> Result<(), StoreError> {
-        let mut topics = self
-            .topics
-            .lock()
-            .map_err(|_| StoreError::Backend("poisoned lock".into()))?;
+        let mut topics = self.topics.lock().map_err(|_| StoreError::Backend("poisoned lock".into()))?;
         if let Some(subs) = topics.get_mut(topic) {
             subs.retain(|s| s.unbounded_send(payload.clone()).is_ok());
         }

@@ -28,20 +28,14 @@ impl MeetingName {
     /// Validates `name`.
     pub fn new(name: impl Into<String>) -> Result<Self, IdError> {
         let name = name.into();
-        let invalid = |reason| IdError::Invalid {
-            kind: "meeting name",
-            reason,
-        };
+        let invalid = |reason| IdError::Invalid { kind: "meeting name", reason };
         if name.is_empty() {
             return Err(invalid("empty"));
         }
         if name.len() > Self::MAX_LEN {
             return Err(invalid("longer than 128 bytes"));
         }
-        if !name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
-        {
+        if !name.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.')) {
             return Err(invalid("only A-Z a-z 0-9 - _ . are allowed"));
         }
         Ok(Self(name))
@@ -93,10 +87,7 @@ impl Identity {
     /// Validates `identity`.
     pub fn new(identity: impl Into<String>) -> Result<Self, IdError> {
         let s = identity.into();
-        let invalid = |reason| IdError::Invalid {
-            kind: "identity",
-            reason,
-        };
+        let invalid = |reason| IdError::Invalid { kind: "identity", reason };
         if s.is_empty() {
             return Err(invalid("empty"));
         }

@@ -62,16 +62,11 @@ pub struct MemoryNodeRegistry {
 impl MemoryNodeRegistry {
     /// A registry considering nodes dead after `liveness` without a heartbeat.
     pub fn new(liveness: Duration) -> Self {
-        Self {
-            nodes: Mutex::default(),
-            liveness,
-        }
+        Self { nodes: Mutex::default(), liveness }
     }
 
     fn lock(&self) -> Result<std::sync::MutexGuard<'_, HashMap<String, NodeInfo>>, StoreError> {
-        self.nodes
-            .lock()
-            .map_err(|_| StoreError::Backend("poisoned lock".into()))
+        self.nodes.lock().map_err(|_| StoreError::Backend("poisoned lock".into()))
     }
 }
 
@@ -106,11 +101,7 @@ impl NodeRegistry for MemoryNodeRegistry {
             .lock()?
             .values()
             .filter(|n| n.roles.contains(&role))
-            .filter(|n| {
-                now.duration_since(n.last_seen)
-                    .map(|d| d <= self.liveness)
-                    .unwrap_or(true)
-            })
+            .filter(|n| now.duration_since(n.last_seen).map(|d| d <= self.liveness).unwrap_or(true))
             .cloned()
             .collect();
         v.sort_by(|a, b| a.load.total_cmp(&b.load).then_with(|| a.id.cmp(&b.id)));
@@ -143,10 +134,7 @@ mod tests {
             let live = r.live_nodes(NodeRole::Mh, t0).await.unwrap();
             assert_eq!(live.iter().map(|n| n.id.as_str()).collect::<Vec<_>>(), ["b", "a"]);
             r.heartbeat("a", 0.2, t0 + Duration::from_secs(8)).await.unwrap();
-            let live = r
-                .live_nodes(NodeRole::Mh, t0 + Duration::from_secs(15))
-                .await
-                .unwrap();
+            let live = r.live_nodes(NodeRole::Mh, t0 + Duration::from_secs(15)).await.unwrap();
             assert_eq!(live.len(), 1);
             assert!(r.live_nodes(NodeRole::Mc, t0).await.unwrap().is_empty());
         });

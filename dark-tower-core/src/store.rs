@@ -136,9 +136,7 @@ struct MemoryInner {
 
 impl MemoryMeetingStore {
     fn lock(&self) -> Result<std::sync::MutexGuard<'_, MemoryInner>, StoreError> {
-        self.inner
-            .lock()
-            .map_err(|_| StoreError::Backend("poisoned lock".into()))
+        self.inner.lock().map_err(|_| StoreError::Backend("poisoned lock".into()))
     }
 }
 
@@ -161,13 +159,7 @@ impl MeetingReader for MemoryMeetingStore {
     }
 
     async fn list_sessions(&self, meeting: &MeetingName) -> Result<Vec<SessionRecord>, StoreError> {
-        Ok(self
-            .lock()?
-            .sessions
-            .iter()
-            .filter(|s| &s.meeting == meeting)
-            .cloned()
-            .collect())
+        Ok(self.lock()?.sessions.iter().filter(|s| &s.meeting == meeting).cloned().collect())
     }
 }
 
@@ -235,10 +227,7 @@ mod tests {
                 settings: MeetingSettings::default(),
             };
             s.create_meeting(rec.clone()).await.unwrap();
-            assert_eq!(
-                s.create_meeting(rec.clone()).await,
-                Err(StoreError::AlreadyExists(name.clone()))
-            );
+            assert_eq!(s.create_meeting(rec.clone()).await, Err(StoreError::AlreadyExists(name.clone())));
             s.end_meeting(&name, SystemTime::UNIX_EPOCH).await.unwrap();
             assert!(s.list_meetings(false).await.unwrap().is_empty());
             assert_eq!(s.list_meetings(true).await.unwrap().len(), 1);

@@ -2,7 +2,7 @@
 //!
 //! An access token names an identity (`sub`), a meeting and a [`Grant`]. Tokens are signed with
 //! HS256 by an [`ApiKey`]: the JWT header's `kid` and the `iss` claim are the API key's id, `aud`
-//! is [`TOKEN_AUDIENCE`]. See `docs/AUTH.md` for the full contract.
+//! is [`TOKEN_AUDIENCE`]. See `proto/README.md` for the full contract.
 
 use std::fmt;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -184,10 +184,7 @@ impl ApiKey {
 
     /// A key; see [`ApiKey::validate`].
     pub fn new(key: impl Into<String>, secret: impl Into<String>) -> Self {
-        Self {
-            key: key.into(),
-            secret: Secret::new(secret),
-        }
+        Self { key: key.into(), secret: Secret::new(secret) }
     }
 
     /// A random key (for development mode).
@@ -315,12 +312,8 @@ impl TokenBuilder {
 pub fn sign_claims(claims: &AccessClaims, key: &ApiKey) -> Result<String, TokenError> {
     let mut header = Header::new(Algorithm::HS256);
     header.kid = Some(key.key.clone());
-    jsonwebtoken::encode(
-        &header,
-        claims,
-        &EncodingKey::from_secret(key.secret.expose().as_bytes()),
-    )
-    .map_err(|e| TokenError::Signing(e.to_string()))
+    jsonwebtoken::encode(&header, claims, &EncodingKey::from_secret(key.secret.expose().as_bytes()))
+        .map_err(|e| TokenError::Signing(e.to_string()))
 }
 
 fn validation(audience: &str) -> Validation {
@@ -381,9 +374,7 @@ pub fn verify_access_token<'a>(
     if header.alg != Algorithm::HS256 {
         return Err(TokenError::Invalid("unsupported algorithm".into()));
     }
-    let kid = header
-        .kid
-        .ok_or_else(|| TokenError::Invalid("missing kid".into()))?;
+    let kid = header.kid.ok_or_else(|| TokenError::Invalid("missing kid".into()))?;
     let key = keys(&kid).ok_or_else(|| TokenError::Invalid("unknown api key".into()))?;
     let mut v = validation(TOKEN_AUDIENCE);
     v.set_issuer(&[kid.as_str()]);
@@ -438,9 +429,7 @@ impl TicketKey {
 
     /// A key from a secret (at least 32 bytes).
     pub fn new(secret: impl Into<String>) -> Self {
-        Self {
-            secret: Secret::new(secret),
-        }
+        Self { secret: Secret::new(secret) }
     }
 
     /// A random key.

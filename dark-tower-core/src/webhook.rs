@@ -86,10 +86,7 @@ impl MemoryWebhookSink {
 #[async_trait]
 impl WebhookSink for MemoryWebhookSink {
     async fn deliver(&self, event: WebhookEvent) -> Result<(), WebhookError> {
-        self.events
-            .lock()
-            .map_err(|_| WebhookError("poisoned lock".into()))?
-            .push(event);
+        self.events.lock().map_err(|_| WebhookError("poisoned lock".into()))?.push(event);
         Ok(())
     }
 }

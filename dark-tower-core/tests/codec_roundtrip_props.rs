@@ -41,12 +41,8 @@ fn valid_header() -> impl Strategy<Value = MediaHeader> {
 }
 
 fn valid_frame() -> impl Strategy<Value = MediaFrame> {
-    (valid_header(), proptest::collection::vec(any::<u8>(), 0..2048)).prop_map(|(header, payload)| {
-        MediaFrame {
-            header,
-            payload: Bytes::from(payload),
-        }
-    })
+    (valid_header(), proptest::collection::vec(any::<u8>(), 0..2048))
+        .prop_map(|(header, payload)| MediaFrame { header, payload: Bytes::from(payload) })
 }
 
 /// Feeds `bytes` to a stream reader in pieces of the given sizes (cycled) and drains it.

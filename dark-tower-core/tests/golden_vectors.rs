@@ -46,10 +46,7 @@ fn load(file: &str) -> Vec<Value> {
     let text =
         std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
     let value: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{file} is not JSON: {e}"));
-    let cases = value
-        .as_array()
-        .unwrap_or_else(|| panic!("{file} is not a JSON array"))
-        .clone();
+    let cases = value.as_array().unwrap_or_else(|| panic!("{file} is not a JSON array")).clone();
     assert!(!cases.is_empty(), "{file} has no cases");
     let mut names: Vec<&str> = cases.iter().map(|c| str_field(c, "name")).collect();
     names.sort_unstable();
@@ -60,26 +57,17 @@ fn load(file: &str) -> Vec<Value> {
 }
 
 fn str_field<'a>(case: &'a Value, key: &str) -> &'a str {
-    case.get(key)
-        .and_then(Value::as_str)
-        .unwrap_or_else(|| panic!("case {case} lacks string field {key:?}"))
+    case.get(key).and_then(Value::as_str).unwrap_or_else(|| panic!("case {case} lacks string field {key:?}"))
 }
 
 fn hex_field(case: &Value, key: &str) -> Vec<u8> {
     let s = str_field(case, key);
-    assert_eq!(
-        s,
-        s.to_ascii_lowercase(),
-        "{key} of {} must be lowercase hex",
-        case["name"]
-    );
+    assert_eq!(s, s.to_ascii_lowercase(), "{key} of {} must be lowercase hex", case["name"]);
     hex::decode(s).unwrap_or_else(|e| panic!("{key} of {} is not hex: {e}", case["name"]))
 }
 
 fn assert_keys(case: &Value, keys: &[&str]) {
-    let obj = case
-        .as_object()
-        .unwrap_or_else(|| panic!("case {case} is not an object"));
+    let obj = case.as_object().unwrap_or_else(|| panic!("case {case} is not an object"));
     let mut got: Vec<&str> = obj.keys().map(String::as_str).collect();
     let mut want = keys.to_vec();
     got.sort_unstable();
@@ -134,11 +122,9 @@ impl Node {
     fn render(&self, indent: usize, out: &mut String) {
         let compact = self.compact();
         let (open, close, items): (char, char, Vec<(Option<&str>, &Node)>) = match self {
-            Node::Obj(fields) if indent + compact.len() > 100 => (
-                '{',
-                '}',
-                fields.iter().map(|(k, n)| (Some(k.as_str()), n)).collect(),
-            ),
+            Node::Obj(fields) if indent + compact.len() > 100 => {
+                ('{', '}', fields.iter().map(|(k, n)| (Some(k.as_str()), n)).collect())
+            }
             Node::List(list) if indent + compact.len() > 100 => {
                 ('[', ']', list.iter().map(|n| (None, n)).collect())
             }
@@ -194,11 +180,7 @@ impl Obj {
 
     /// 64-bit integers are decimal strings in proto3 JSON.
     fn u64(self, key: &str, v: u64) -> Self {
-        if v == 0 {
-            self
-        } else {
-            self.leaf(key, v.to_string())
-        }
+        if v == 0 { self } else { self.leaf(key, v.to_string()) }
     }
 
     fn string(self, key: &str, v: &str) -> Self {
@@ -234,11 +216,7 @@ impl Obj {
     }
 
     fn repeated(self, key: &str, v: Vec<Node>) -> Self {
-        if v.is_empty() {
-            self
-        } else {
-            self.field(key, Node::List(v))
-        }
+        if v.is_empty() { self } else { self.field(key, Node::List(v)) }
     }
 }
 
@@ -330,10 +308,9 @@ fn describe_client(m: &sig::ClientMessage) -> Node {
                 .string("name", &p.name)
                 .node(),
         ),
-        Some(M::UnpublishTrack(u)) => o.field(
-            "unpublish_track",
-            Obj::new().string("track_id", &u.track_id).node(),
-        ),
+        Some(M::UnpublishTrack(u)) => {
+            o.field("unpublish_track", Obj::new().string("track_id", &u.track_id).node())
+        }
         Some(M::Subscribe(s)) => {
             // `optional`: explicit presence, so a set 0 is written.
             let s_obj = Obj::new().string("track_id", &s.track_id);
@@ -357,12 +334,10 @@ fn describe_server(m: &sig::ServerMessage) -> Node {
     let o = match &m.message {
         None => o,
         Some(M::Joined(j)) => {
-            let meeting = j.meeting.as_ref().map(|m| {
-                Obj::new()
-                    .string("name", &m.name)
-                    .u64("created_at_us", m.created_at_us)
-                    .node()
-            });
+            let meeting = j
+                .meeting
+                .as_ref()
+                .map(|m| Obj::new().string("name", &m.name).u64("created_at_us", m.created_at_us).node());
             let media = j.media.as_ref().map(|m| {
                 Obj::new()
                     .string("url", &m.url)
@@ -393,9 +368,7 @@ fn describe_server(m: &sig::ServerMessage) -> Node {
         }
         Some(M::ParticipantJoined(p)) => o.field(
             "participant_joined",
-            Obj::new()
-                .message("participant", p.participant.as_ref().map(participant_json))
-                .node(),
+            Obj::new().message("participant", p.participant.as_ref().map(participant_json)).node(),
         ),
         Some(M::ParticipantLeft(p)) => o.field(
             "participant_left",
@@ -413,10 +386,7 @@ fn describe_server(m: &sig::ServerMessage) -> Node {
         ),
         Some(M::TrackUnpublished(t)) => o.field(
             "track_unpublished",
-            Obj::new()
-                .string("participant_id", &t.participant_id)
-                .string("track_id", &t.track_id)
-                .node(),
+            Obj::new().string("participant_id", &t.participant_id).string("track_id", &t.track_id).node(),
         ),
         Some(M::PublishTrackAck(a)) => o.field(
             "publish_track_ack",
@@ -427,24 +397,15 @@ fn describe_server(m: &sig::ServerMessage) -> Node {
         ),
         Some(M::Error(e)) => o.field(
             "error",
-            Obj::new()
-                .enumeration("code", e.code, error_code(e.code))
-                .string("message", &e.message)
-                .node(),
+            Obj::new().enumeration("code", e.code, error_code(e.code)).string("message", &e.message).node(),
         ),
         Some(M::Pong(p)) => o.field(
             "pong",
-            Obj::new()
-                .u64("client_time_us", p.client_time_us)
-                .u64("server_time_us", p.server_time_us)
-                .node(),
+            Obj::new().u64("client_time_us", p.client_time_us).u64("server_time_us", p.server_time_us).node(),
         ),
         Some(M::Disconnect(d)) => o.field(
             "disconnect",
-            Obj::new()
-                .enumeration("code", d.code, error_code(d.code))
-                .string("message", &d.message)
-                .node(),
+            Obj::new().enumeration("code", d.code, error_code(d.code)).string("message", &d.message).node(),
         ),
         Some(M::SubscribeAck(s)) => {
             o.field("subscribe_ack", Obj::new().string("track_id", &s.track_id).node())
@@ -487,10 +448,7 @@ fn reference_header(b: &[u8]) -> Value {
         assert!(b[7] <= 127, "audio level");
         json!(b[7])
     } else {
-        assert_eq!(
-            b[7], 0,
-            "the audio-level byte is written as 0 when the flag is clear"
-        );
+        assert_eq!(b[7], 0, "the audio-level byte is written as 0 when the flag is clear");
         Value::Null
     };
     let (spatial, temporal) = (b[6] >> 4, b[6] & 0x0f);
@@ -524,31 +482,15 @@ fn media_frames_decode_and_reencode_exactly() {
         let payload = hex_field(case, "payload_hex");
         let frame = MediaFrame::decode(Bytes::from(wire.clone()), MAX_MEDIA_FRAME)
             .unwrap_or_else(|e| panic!("{name}: {e}"));
-        assert_eq!(
-            header_json(&frame.header).value(),
-            case["header"],
-            "{name}: header"
-        );
-        assert_eq!(
-            reference_header(&wire),
-            case["header"],
-            "{name}: reference reader"
-        );
+        assert_eq!(header_json(&frame.header).value(), case["header"], "{name}: header");
+        assert_eq!(reference_header(&wire), case["header"], "{name}: reference reader");
         assert_eq!(frame.payload.as_ref(), &payload[..], "{name}: payload");
         assert_eq!(wire.len(), HEADER_LEN + payload.len(), "{name}: length");
-        assert_eq!(
-            frame.encode().as_ref(),
-            &wire[..],
-            "{name}: re-encoded datagram form"
-        );
+        assert_eq!(frame.encode().as_ref(), &wire[..], "{name}: re-encoded datagram form");
         let mut header_only = BytesMut::new();
         frame.header.encode(&mut header_only);
         assert_eq!(&header_only[..], &wire[..HEADER_LEN], "{name}: re-encoded header");
-        assert_eq!(
-            MediaHeader::decode(&wire),
-            Ok(frame.header),
-            "{name}: header alone"
-        );
+        assert_eq!(MediaHeader::decode(&wire), Ok(frame.header), "{name}: header alone");
         if wire.len() <= MAX_DATAGRAM_FRAME {
             assert_eq!(
                 MediaFrame::decode(Bytes::from(wire.clone()), MAX_DATAGRAM_FRAME).as_ref(),
@@ -558,21 +500,13 @@ fn media_frames_decode_and_reencode_exactly() {
 
         // The stream form: the length prefix counts header and payload.
         let prefix = frame.stream_prefix();
-        assert_eq!(
-            &prefix[..4],
-            &(wire.len() as u32).to_be_bytes(),
-            "{name}: stream length prefix"
-        );
+        assert_eq!(&prefix[..4], &(wire.len() as u32).to_be_bytes(), "{name}: stream length prefix");
         assert_eq!(&prefix[4..], &wire[..HEADER_LEN], "{name}: stream header");
         let mut reader = MediaStreamReader::new(MAX_MEDIA_FRAME);
         reader.push(&[0x01]);
         reader.push(&prefix);
         reader.push(&frame.payload);
-        assert_eq!(
-            reader.next_frame(),
-            Ok(Some(frame.clone())),
-            "{name}: stream form"
-        );
+        assert_eq!(reader.next_frame(), Ok(Some(frame.clone())), "{name}: stream form");
         assert_eq!(reader.next_frame(), Ok(None));
         assert_eq!(reader.finish(), Ok(()));
     }
@@ -592,13 +526,7 @@ fn invalid_media_frames_fail_with_the_named_error() {
         assert_eq!(MediaHeader::decode(&wire), Err(err), "{name}: header alone");
     }
     let named: Vec<&str> = cases.iter().map(|c| str_field(c, "error")).collect();
-    for needed in [
-        "Truncated",
-        "UnsupportedVersion",
-        "ReservedFlags",
-        "BadLayer",
-        "BadAudioLevel",
-    ] {
+    for needed in ["Truncated", "UnsupportedVersion", "ReservedFlags", "BadLayer", "BadAudioLevel"] {
         assert!(named.contains(&needed), "no invalid media case for {needed}");
     }
 }
@@ -636,16 +564,8 @@ fn media_streams_reassemble_in_any_chunking() {
             let (frames, err) = read_stream(&wire, chunk);
             let got: Vec<Vec<u8>> = frames.iter().map(|f| f.encode().to_vec()).collect();
             assert_eq!(got, want, "{name}: frames (chunks of {chunk})");
-            assert_eq!(
-                err.as_ref().map(variant),
-                case["error"].as_str().map(str::to_owned),
-                "{name}: error"
-            );
-            assert_eq!(
-                err.map(|e| e.code().name()),
-                case["code"].as_str(),
-                "{name}: code"
-            );
+            assert_eq!(err.as_ref().map(variant), case["error"].as_str().map(str::to_owned), "{name}: error");
+            assert_eq!(err.map(|e| e.code().name()), case["code"].as_str(), "{name}: code");
         }
         if case["error"].is_null() {
             // Valid streams are exactly: the type byte, then prefix + frame for every frame.
@@ -664,44 +584,27 @@ fn check_envelope(case: &Value) -> Vec<u8> {
     assert_keys(case, &["name", "direction", "hex", "framed_hex", "json"]);
     let body = hex_field(case, "hex");
     let framed = hex_field(case, "framed_hex");
-    assert_eq!(
-        &framed[..4],
-        &(body.len() as u32).to_be_bytes(),
-        "{name}: length prefix"
-    );
+    assert_eq!(&framed[..4], &(body.len() as u32).to_be_bytes(), "{name}: length prefix");
     assert_eq!(&framed[4..], &body[..], "{name}: framed body");
 
     let mut buf = BytesMut::from(&framed[..]);
-    let split = signal::split_message(&mut buf, MAX_SIGNAL_MESSAGE)
-        .expect("split")
-        .expect("whole message");
+    let split = signal::split_message(&mut buf, MAX_SIGNAL_MESSAGE).expect("split").expect("whole message");
     assert_eq!(split.as_ref(), &body[..], "{name}: split_message");
     assert!(buf.is_empty(), "{name}: bytes left after split_message");
 
     let (description, reencoded, reframed) = match str_field(case, "direction") {
         "client" => {
             let m = signal::decode_client(split).unwrap_or_else(|e| panic!("{name}: {e}"));
-            (
-                describe_client(&m).value(),
-                m.encode_to_vec(),
-                signal::frame(&m).expect("frame"),
-            )
+            (describe_client(&m).value(), m.encode_to_vec(), signal::frame(&m).expect("frame"))
         }
         "server" => {
             let m = signal::decode_server(split).unwrap_or_else(|e| panic!("{name}: {e}"));
-            (
-                describe_server(&m).value(),
-                m.encode_to_vec(),
-                signal::frame(&m).expect("frame"),
-            )
+            (describe_server(&m).value(), m.encode_to_vec(), signal::frame(&m).expect("frame"))
         }
         other => panic!("{name}: direction {other:?}"),
     };
     assert_eq!(description, case["json"], "{name}: fields");
-    assert!(
-        description.get("unknown_message").is_none(),
-        "{name}: message not described"
-    );
+    assert!(description.get("unknown_message").is_none(), "{name}: message not described");
     assert_eq!(reencoded, body, "{name}: re-encoded body");
     assert_eq!(reframed.as_ref(), &framed[..], "{name}: re-framed");
     framed
@@ -739,16 +642,10 @@ fn signaling_messages_decode_and_reencode_exactly() {
     }
     let named: Vec<Value> = cases.iter().map(|c| c["json"].clone()).collect();
     for needed in ["join", "publish_track", "subscribe", "ping"] {
-        assert!(
-            named.iter().any(|j| j.get(needed).is_some()),
-            "no client case for {needed}"
-        );
+        assert!(named.iter().any(|j| j.get(needed).is_some()), "no client case for {needed}");
     }
     for needed in ["joined", "track_published", "error"] {
-        assert!(
-            named.iter().any(|j| j.get(needed).is_some()),
-            "no server case for {needed}"
-        );
+        assert!(named.iter().any(|j| j.get(needed).is_some()), "no server case for {needed}");
     }
 }
 
@@ -850,80 +747,41 @@ fn valid_frames() -> Vec<(&'static str, MediaFrame)> {
     vec![
         (
             "video_keyframe_starts_group",
-            f(
-                header(7, 2, 0, 5, 0, T0, KEYFRAME, None),
-                b"\x10\x02\x00\x9d\x01\x2a\x00\x05\xd0\x02",
-            ),
+            f(header(7, 2, 0, 5, 0, T0, KEYFRAME, None), b"\x10\x02\x00\x9d\x01\x2a\x00\x05\xd0\x02"),
         ),
         (
             "video_discardable_temporal_frame",
-            f(
-                header(7, 2, 1, 5, 1, T0 + 33_333, DISCARDABLE, None),
-                b"\x31\x00\x01\x02",
-            ),
+            f(header(7, 2, 1, 5, 1, T0 + 33_333, DISCARDABLE, None), b"\x31\x00\x01\x02"),
         ),
         (
             "video_base_layer_delta_frame",
-            f(
-                header(7, 2, 0, 5, 2, T0 + 66_666, NO_FLAGS, None),
-                b"\x71\x00\x11\x22",
-            ),
+            f(header(7, 2, 0, 5, 2, T0 + 66_666, NO_FLAGS, None), b"\x71\x00\x11\x22"),
         ),
         (
             "video_end_of_group",
-            f(
-                header(7, 2, 0, 5, 29, T0 + 966_657, END_OF_GROUP, None),
-                b"\x51\x00\xaa\xbb",
-            ),
+            f(header(7, 2, 0, 5, 29, T0 + 966_657, END_OF_GROUP, None), b"\x51\x00\xaa\xbb"),
         ),
         (
             "video_lowest_layer_single_frame_group",
-            f(
-                header(8, 0, 0, 1, 0, T0, (true, false, true), None),
-                b"\x10\x02\x00\x9d\x01\x2a",
-            ),
+            f(header(8, 0, 0, 1, 0, T0, (true, false, true), None), b"\x10\x02\x00\x9d\x01\x2a"),
         ),
         (
             "audio_with_level",
-            f(
-                header(3, 0, 0, 0, 120, T0 + 2_400_000, NO_FLAGS, Some(42)),
-                b"\xfc\xff\xfe\x01\x02",
-            ),
+            f(header(3, 0, 0, 0, 120, T0 + 2_400_000, NO_FLAGS, Some(42)), b"\xfc\xff\xfe\x01\x02"),
         ),
         (
             "audio_level_loudest_zero",
-            f(
-                header(3, 0, 0, 0, 121, T0 + 2_420_000, NO_FLAGS, Some(0)),
-                b"\xfc\x00",
-            ),
+            f(header(3, 0, 0, 0, 121, T0 + 2_420_000, NO_FLAGS, Some(0)), b"\xfc\x00"),
         ),
         (
             "audio_level_silence_127",
-            f(
-                header(3, 0, 0, 0, 122, T0 + 2_440_000, NO_FLAGS, Some(127)),
-                b"\xf8\xff\xfe",
-            ),
+            f(header(3, 0, 0, 0, 122, T0 + 2_440_000, NO_FLAGS, Some(127)), b"\xf8\xff\xfe"),
         ),
         (
             "max_values_all_flags",
-            f(
-                header(
-                    u32::MAX,
-                    2,
-                    3,
-                    u64::MAX,
-                    u32::MAX,
-                    u64::MAX,
-                    (true, true, true),
-                    Some(127),
-                ),
-                b"\xff",
-            ),
+            f(header(u32::MAX, 2, 3, u64::MAX, u32::MAX, u64::MAX, (true, true, true), Some(127)), b"\xff"),
         ),
-        (
-            "empty_payload_zero_fields",
-            f(header(0, 0, 0, 0, 0, 0, NO_FLAGS, None), b""),
-        ),
+        ("empty_payload_zero_fields", f(header(0, 0, 0, 0, 0, 0, NO_FLAGS, None), b"")),
     ]
 }
 
@@ -970,13 +828,7 @@ fn invalid_frames() -> Vec<(&'static str, Vec<u8>)> {
 /// (name, stream bytes): valid streams are built from frames; invalid ones by hand.
 fn streams() -> Vec<(&'static str, Vec<u8>)> {
     let frames = valid_frames();
-    let frame = |name: &str| {
-        frames
-            .iter()
-            .find(|(n, _)| *n == name)
-            .map(|(_, f)| f.clone())
-            .expect("frame")
-    };
+    let frame = |name: &str| frames.iter().find(|(n, _)| *n == name).map(|(_, f)| f.clone()).expect("frame");
     let stream = |names: &[&str]| {
         let mut s = vec![0x01];
         for n in names {
@@ -999,10 +851,7 @@ fn streams() -> Vec<(&'static str, Vec<u8>)> {
     bad_second[second_header] = 2;
     vec![
         ("group_of_four_frames", stream(&group)),
-        (
-            "single_frame_group",
-            stream(&["video_lowest_layer_single_frame_group"]),
-        ),
+        ("single_frame_group", stream(&["video_lowest_layer_single_frame_group"])),
         ("empty_payload_frame", stream(&["empty_payload_zero_fields"])),
         ("type_byte_only", vec![0x01]),
         ("unknown_stream_type", {
@@ -1060,25 +909,15 @@ fn simulcast() -> Vec<sig::SimulcastLayer> {
         max_bitrate_bps,
         max_framerate,
     };
-    vec![
-        l(0, 320, 180, 150_000, 15),
-        l(1, 640, 360, 500_000, 30),
-        l(2, 1280, 720, 1_500_000, 30),
-    ]
+    vec![l(0, 320, 180, 150_000, 15), l(1, 640, 360, 500_000, 30), l(2, 1280, 720, 1_500_000, 30)]
 }
 
 fn client(request_id: u32, m: sig::client_message::Message) -> sig::ClientMessage {
-    sig::ClientMessage {
-        request_id,
-        message: Some(m),
-    }
+    sig::ClientMessage { request_id, message: Some(m) }
 }
 
 fn server(request_id: u32, m: sig::server_message::Message) -> sig::ServerMessage {
-    sig::ServerMessage {
-        request_id,
-        message: Some(m),
-    }
+    sig::ServerMessage { request_id, message: Some(m) }
 }
 
 fn client_messages() -> Vec<(&'static str, sig::ClientMessage)> {
@@ -1151,43 +990,19 @@ fn client_messages() -> Vec<(&'static str, sig::ClientMessage)> {
             "subscribe_highest_layer",
             client(
                 6,
-                M::Subscribe(sig::Subscribe {
-                    track_id: "TR_00000000000000a1".into(),
-                    max_spatial_id: None,
-                }),
+                M::Subscribe(sig::Subscribe { track_id: "TR_00000000000000a1".into(), max_spatial_id: None }),
             ),
         ),
         (
             "unsubscribe",
-            client(
-                7,
-                M::Unsubscribe(sig::Unsubscribe {
-                    track_id: "TR_00000000000000a1".into(),
-                }),
-            ),
+            client(7, M::Unsubscribe(sig::Unsubscribe { track_id: "TR_00000000000000a1".into() })),
         ),
         (
             "unpublish_track",
-            client(
-                8,
-                M::UnpublishTrack(sig::UnpublishTrack {
-                    track_id: "TR_00000000000000b2".into(),
-                }),
-            ),
+            client(8, M::UnpublishTrack(sig::UnpublishTrack { track_id: "TR_00000000000000b2".into() })),
         ),
-        (
-            "ping",
-            client(
-                9,
-                M::Ping(sig::Ping {
-                    client_time_us: T0 + 123_456,
-                }),
-            ),
-        ),
-        (
-            "leave_without_reply",
-            client(0, M::Leave(sig::Leave { reason: "bye".into() })),
-        ),
+        ("ping", client(9, M::Ping(sig::Ping { client_time_us: T0 + 123_456 }))),
+        ("leave_without_reply", client(0, M::Leave(sig::Leave { reason: "bye".into() }))),
     ]
 }
 
@@ -1240,12 +1055,7 @@ fn server_messages() -> Vec<(&'static str, sig::ServerMessage)> {
         ),
         (
             "participant_joined",
-            server(
-                0,
-                M::ParticipantJoined(sig::ParticipantJoined {
-                    participant: Some(bob),
-                }),
-            ),
+            server(0, M::ParticipantJoined(sig::ParticipantJoined { participant: Some(bob) })),
         ),
         (
             "participant_left",
@@ -1299,12 +1109,7 @@ fn server_messages() -> Vec<(&'static str, sig::ServerMessage)> {
         ),
         (
             "subscribe_ack",
-            server(
-                4,
-                M::SubscribeAck(sig::SubscribeAck {
-                    track_id: "TR_00000000000000a1".into(),
-                }),
-            ),
+            server(4, M::SubscribeAck(sig::SubscribeAck { track_id: "TR_00000000000000a1".into() })),
         ),
         (
             "error_permission_denied",
@@ -1318,13 +1123,7 @@ fn server_messages() -> Vec<(&'static str, sig::ServerMessage)> {
         ),
         (
             "pong",
-            server(
-                9,
-                M::Pong(sig::Pong {
-                    client_time_us: T0 + 123_456,
-                    server_time_us: T0 + 124_000,
-                }),
-            ),
+            server(9, M::Pong(sig::Pong { client_time_us: T0 + 123_456, server_time_us: T0 + 124_000 })),
         ),
         (
             "disconnect_unsupported_version",
@@ -1346,11 +1145,7 @@ fn invalid_signaling() -> Vec<(&'static str, &'static str, Vec<u8>)> {
         v
     };
     vec![
-        (
-            "length_prefix_above_limit",
-            "client",
-            (MAX_SIGNAL_MESSAGE as u32 + 1).to_be_bytes().to_vec(),
-        ),
+        ("length_prefix_above_limit", "client", (MAX_SIGNAL_MESSAGE as u32 + 1).to_be_bytes().to_vec()),
         ("length_prefix_u32_max", "server", u32::MAX.to_be_bytes().to_vec()),
         ("empty_body", "client", framed(&[])),
         ("request_id_only", "client", framed(&[0x08, 0x07])),
@@ -1413,10 +1208,7 @@ fn regenerate_golden_vectors() {
         .into_iter()
         .map(|(name, wire)| {
             let (frames, err) = read_stream(&wire, wire.len());
-            let frames = frames
-                .iter()
-                .map(|f| Node::Leaf(json!(hex::encode(f.encode()))))
-                .collect();
+            let frames = frames.iter().map(|f| Node::Leaf(json!(hex::encode(f.encode())))).collect();
             Obj::new()
                 .leaf("name", name)
                 .leaf("hex", hex::encode(&wire))

@@ -25,17 +25,13 @@ pub fn load_or_create(data_dir: &Path) -> io::Result<ApiKey> {
                 io::Error::new(io::ErrorKind::InvalidData, format!("{}: {e}", path.display()))
             })?;
             let key = ApiKey::new(s.api_key, s.api_secret);
-            key.validate()
-                .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
+            key.validate().map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
             Ok(key)
         }
         Err(e) if e.kind() == io::ErrorKind::NotFound => {
             std::fs::create_dir_all(data_dir)?;
             let key = ApiKey::generate();
-            let s = Stored {
-                api_key: key.key.clone(),
-                api_secret: key.secret.expose().to_owned(),
-            };
+            let s = Stored { api_key: key.key.clone(), api_secret: key.secret.expose().to_owned() };
             let json = serde_json::to_vec_pretty(&s).map_err(io::Error::other)?;
             write_private(&path, &json)?;
             Ok(key)
@@ -48,11 +44,7 @@ pub fn load_or_create(data_dir: &Path) -> io::Result<ApiKey> {
 fn write_private(path: &Path, data: &[u8]) -> io::Result<()> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)?;
+    let mut f = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)?;
     f.write_all(data)
 }
 

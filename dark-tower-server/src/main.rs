@@ -88,9 +88,7 @@ enum RoleArg {
 fn init_logs(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     match format {
         LogFormat::Pretty => builder.init(),
         LogFormat::Json => builder.json().init(),
@@ -114,10 +112,7 @@ fn main() -> ExitCode {
 }
 
 async fn serve(cli: Cli) -> ExitCode {
-    let mut config = ServerConfig {
-        data_dir: cli.data_dir,
-        ..ServerConfig::default()
-    };
+    let mut config = ServerConfig { data_dir: cli.data_dir, ..ServerConfig::default() };
     if let Some(a) = cli.http {
         config.http = a;
     }
@@ -154,21 +149,11 @@ async fn serve(cli: Cli) -> ExitCode {
 }
 
 fn token(cli: &Cli, command: &TokenCommand) -> ExitCode {
-    let TokenCommand::Create {
-        identity,
-        meeting,
-        name,
-        admin,
-        role,
-        ttl,
-    } = command;
+    let TokenCommand::Create { identity, meeting, name, admin, role, ttl } = command;
     let key = match devkeys::load_or_create(&cli.data_dir) {
         Ok(k) => k,
         Err(e) => {
-            eprintln!(
-                "dark-tower-server: data directory {}: {e}",
-                cli.data_dir.display()
-            );
+            eprintln!("dark-tower-server: data directory {}: {e}", cli.data_dir.display());
             return ExitCode::FAILURE;
         }
     };
@@ -178,10 +163,7 @@ fn token(cli: &Cli, command: &TokenCommand) -> ExitCode {
         RoleArg::Guest => Role::Guest,
         RoleArg::Viewer => Role::Viewer,
     };
-    let mut b = TokenBuilder::new(identity.clone())
-        .role(role)
-        .admin(*admin)
-        .ttl(Duration::from_secs(*ttl));
+    let mut b = TokenBuilder::new(identity.clone()).role(role).admin(*admin).ttl(Duration::from_secs(*ttl));
     if let Some(m) = meeting {
         b = b.meeting(m.clone());
     }

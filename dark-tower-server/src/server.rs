@@ -70,12 +70,7 @@ pub struct ServerBuilder {
 impl ServerBuilder {
     /// A builder for `config`.
     pub fn new(config: ServerConfig) -> Self {
-        Self {
-            config,
-            auth: None,
-            store: None,
-            webhooks: None,
-        }
+        Self { config, auth: None, store: None, webhooks: None }
     }
 
     /// Uses `auth` instead of the development API key.
@@ -100,9 +95,7 @@ impl ServerBuilder {
     pub async fn start(self) -> Result<RunningServer, ServerError> {
         let config = self.config;
         if config.webtransport.is_empty() {
-            return Err(ServerError::Config(
-                "at least one WebTransport address is needed".into(),
-            ));
+            return Err(ServerError::Config("at least one WebTransport address is needed".into()));
         }
         let (auth, api_key): (Arc<dyn Authenticator>, Option<ApiKey>) = match self.auth {
             Some(a) => (a, None),
@@ -153,16 +146,13 @@ impl ServerBuilder {
                     tracing::warn!(%addr, error = %source, "WebTransport address not bound; continuing without it");
                 }
                 Err(source) => {
-                    return Err(ServerError::Bind {
-                        what: "webtransport",
-                        addr,
-                        source,
-                    });
+                    return Err(ServerError::Bind { what: "webtransport", addr, source });
                 }
             }
         }
         let first = bound[0];
         let host = match (&config.public_host, first.ip()) {
+            (Some(h), _) if h.parse::<std::net::Ipv6Addr>().is_ok() => format!("[{h}]"),
             (Some(h), _) => h.clone(),
             (None, IpAddr::V6(ip)) => format!("[{ip}]"),
             (None, ip) => ip.to_string(),
@@ -171,15 +161,11 @@ impl ServerBuilder {
 
         let ticket_key = TicketKey::generate();
         let mh = MediaHandler::new(MediaHandlerConfig::default());
-        let store: Arc<dyn MeetingStore> = self
-            .store
-            .unwrap_or_else(|| Arc::new(MemoryMeetingStore::default()));
+        let store: Arc<dyn MeetingStore> =
+            self.store.unwrap_or_else(|| Arc::new(MemoryMeetingStore::default()));
         let webhooks = self.webhooks.unwrap_or_else(|| Arc::new(LogWebhookSink));
-        let mut mc_config = McConfig::new(
-            format!("{base}/v1/media"),
-            vec![certificate_sha256.clone()],
-            ticket_key.clone(),
-        );
+        let mut mc_config =
+            McConfig::new(format!("{base}/v1/media"), vec![certificate_sha256.clone()], ticket_key.clone());
         mc_config.auto_create_meetings = config.auto_create_meetings;
         let forwarding: Arc<dyn MediaForwarding> = mh.clone();
         let mc = MeetingController::new(mc_config, Arc::clone(&store), forwarding, webhooks);
@@ -208,18 +194,10 @@ impl ServerBuilder {
         });
         let http_listener = tokio::net::TcpListener::bind(config.http)
             .await
-            .map_err(|source| ServerError::Bind {
-                what: "http",
-                addr: config.http,
-                source,
-            })?;
+            .map_err(|source| ServerError::Bind { what: "http", addr: config.http, source })?;
         let admin_listener = tokio::net::TcpListener::bind(config.admin)
             .await
-            .map_err(|source| ServerError::Bind {
-                what: "admin",
-                addr: config.admin,
-                source,
-            })?;
+            .map_err(|source| ServerError::Bind { what: "admin", addr: config.admin, source })?;
         let http_addr = http_listener.local_addr().map_err(ServerError::DataDir)?;
         let admin_addr = admin_listener.local_addr().map_err(ServerError::DataDir)?;
         tasks.push(tokio::spawn(async move {

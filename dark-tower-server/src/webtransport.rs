@@ -60,11 +60,7 @@ pub fn parse_target(path_and_query: &str) -> Target {
     let Ok(url) = url::Url::parse(&format!("https://host{path_and_query}")) else {
         return Target::NotFound;
     };
-    let query = |name: &str| {
-        url.query_pairs()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.into_owned())
-    };
+    let query = |name: &str| url.query_pairs().find(|(k, _)| k == name).map(|(_, v)| v.into_owned());
     let segments: Vec<_> = url.path_segments().map(|s| s.collect()).unwrap_or_default();
     match segments.as_slice() {
         ["v1", "signal", meeting] => match (MeetingName::new(*meeting), query("access_token")) {
@@ -148,14 +144,8 @@ mod tests {
             matches!(parse_target("/v1/signal/standup?access_token=abc"), Target::Signal { token, .. } if token == "abc")
         );
         assert_eq!(parse_target("/v1/signal/standup"), Target::Unauthorized);
-        assert_eq!(
-            parse_target("/v1/signal/bad%20name?access_token=x"),
-            Target::NotFound
-        );
-        assert_eq!(
-            parse_target("/v1/media?ticket=t"),
-            Target::Media { ticket: "t".into() }
-        );
+        assert_eq!(parse_target("/v1/signal/bad%20name?access_token=x"), Target::NotFound);
+        assert_eq!(parse_target("/v1/media?ticket=t"), Target::Media { ticket: "t".into() });
         assert_eq!(parse_target("/v1/media"), Target::Unauthorized);
         assert_eq!(parse_target("/other"), Target::NotFound);
     }

@@ -20,10 +20,7 @@ async fn join_error(t: &TestServer, token: &str) -> (u16, ErrorCode) {
 
 async fn session_rejected(t: &TestServer, meeting: &str, token: &str) {
     let r = t.raw_connect(&t.signal_url(meeting, token)).await;
-    assert!(
-        matches!(r, Err(ConnectError::Rejected)),
-        "session must be refused before acceptance: {r:?}"
-    );
+    assert!(matches!(r, Err(ConnectError::Rejected)), "session must be refused before acceptance: {r:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -37,11 +34,8 @@ async fn garbage_token() {
 async fn expired_token() {
     let t = TestServer::start().await;
     let past = SystemTime::now() - Duration::from_secs(3600);
-    let token = TokenBuilder::new("late")
-        .meeting("m")
-        .ttl(Duration::from_secs(60))
-        .sign(&t.key, past)
-        .expect("sign");
+    let token =
+        TokenBuilder::new("late").meeting("m").ttl(Duration::from_secs(60)).sign(&t.key, past).expect("sign");
     assert_eq!(join_error(&t, &token).await, (401, ErrorCode::TokenExpired));
     session_rejected(&t, "m", &token).await;
 }
@@ -50,10 +44,7 @@ async fn expired_token() {
 async fn forged_signature() {
     let t = TestServer::start().await;
     let forged = ApiKey::new(t.key.key.clone(), "f".repeat(40));
-    let token = TokenBuilder::new("eve")
-        .meeting("m")
-        .sign(&forged, SystemTime::now())
-        .expect("sign");
+    let token = TokenBuilder::new("eve").meeting("m").sign(&forged, SystemTime::now()).expect("sign");
     assert_eq!(join_error(&t, &token).await, (401, ErrorCode::InvalidToken));
     session_rejected(&t, "m", &token).await;
 }
@@ -83,16 +74,9 @@ async fn wrong_meeting() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn missing_token_and_bad_media_ticket() {
     let t = TestServer::start().await;
-    let r = t
-        .raw_connect(&format!("https://{}/v1/signal/m", t.server.webtransport[0]))
-        .await;
+    let r = t.raw_connect(&format!("https://{}/v1/signal/m", t.server.webtransport[0])).await;
     assert!(matches!(r, Err(ConnectError::Rejected)));
-    let r = t
-        .raw_connect(&format!(
-            "https://{}/v1/media?ticket=forged",
-            t.server.webtransport[0]
-        ))
-        .await;
+    let r = t.raw_connect(&format!("https://{}/v1/media?ticket=forged", t.server.webtransport[0])).await;
     assert!(matches!(r, Err(ConnectError::Rejected)));
     let resp = reqwest::Client::new()
         .post(format!("{}/v1/join", t.url))

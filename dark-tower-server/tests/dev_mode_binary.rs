@@ -41,12 +41,7 @@ fn start(data_dir: &Path, extra: &[&str]) -> Server {
 
 fn token(data_dir: &Path, identity: &str, meeting: &str) -> String {
     let out = Command::new(BIN)
-        .args([
-            "token",
-            "create",
-            "--data-dir",
-            data_dir.to_str().expect("utf-8 path"),
-        ])
+        .args(["token", "create", "--data-dir", data_dir.to_str().expect("utf-8 path")])
         .args(["--identity", identity, "--meeting", meeting, "--name", identity])
         .output()
         .expect("token create runs");
@@ -67,46 +62,27 @@ fn temp_dir(tag: &str) -> std::path::PathBuf {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dev_mode_prints_addresses_and_accepts_cli_tokens_across_restarts() {
     let dir = temp_dir("restart");
-    let server = start(
-        &dir,
-        &["--webtransport", "127.0.0.1:0", "--webtransport", "[::1]:0"],
-    );
+    let server = start(&dir, &["--webtransport", "127.0.0.1:0", "--webtransport", "[::1]:0"]);
     let r = &server.ready;
     let hash = r["certificate_sha256"].as_str().expect("hash");
     assert_eq!(hash.len(), 64);
-    assert!(
-        hash.bytes()
-            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
-    );
-    let wt: Vec<&str> = r["webtransport"]
-        .as_array()
-        .expect("list")
-        .iter()
-        .filter_map(|v| v.as_str())
-        .collect();
+    assert!(hash.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()));
+    let wt: Vec<&str> =
+        r["webtransport"].as_array().expect("list").iter().filter_map(|v| v.as_str()).collect();
     assert_eq!(wt.len(), 2);
     assert!(wt[0].starts_with("127.0.0.1:") && wt[1].starts_with("[::1]:"));
-    assert_eq!(
-        wt[0].rsplit(':').next(),
-        wt[1].rsplit(':').next(),
-        "one port on both loopback addresses"
-    );
+    assert_eq!(wt[0].rsplit(':').next(), wt[1].rsplit(':').next(), "one port on both loopback addresses");
 
     let admin = r["admin"].as_str().expect("admin");
-    let livez = reqwest::get(format!("http://{admin}/livez"))
-        .await
-        .expect("livez");
+    let livez = reqwest::get(format!("http://{admin}/livez")).await.expect("livez");
     assert_eq!(livez.status(), 200);
-    let readyz = reqwest::get(format!("http://{admin}/readyz"))
-        .await
-        .expect("readyz");
+    let readyz = reqwest::get(format!("http://{admin}/readyz")).await.expect("readyz");
     assert_eq!(readyz.status(), 200);
 
     let url = format!("http://{}", r["http"].as_str().expect("http"));
     let t = token(&dir, "alice", "demo");
-    let room = dark_tower_client::connect(&url, &t, ConnectOptions::default())
-        .await
-        .expect("the server accepts it");
+    let room =
+        dark_tower_client::connect(&url, &t, ConnectOptions::default()).await.expect("the server accepts it");
     assert_eq!(room.meeting(), "demo");
     assert_eq!(room.local_participant().identity, "alice");
     room.leave().await;
@@ -115,9 +91,7 @@ async fn dev_mode_prints_addresses_and_accepts_cli_tokens_across_restarts() {
     // Same data directory, new process: the development key, and so the token, still work.
     let server = start(&dir, &["--webtransport", "127.0.0.1:0"]);
     let url = format!("http://{}", server.ready["http"].as_str().expect("http"));
-    let room = dark_tower_client::connect(&url, &t, ConnectOptions::default())
-        .await
-        .expect("still accepted");
+    let room = dark_tower_client::connect(&url, &t, ConnectOptions::default()).await.expect("still accepted");
     room.leave().await;
     drop(server);
     let _ = std::fs::remove_dir_all(&dir);

@@ -41,10 +41,7 @@ async fn garbage_after_join_closes_with_malformed_and_others_see_a_leave() {
     raw.send_raw(&[0, 0, 0, 2, 0x0a, 0xff]).await;
     let (msgs, code) = raw.until_closed().await;
     assert_eq!(code, Some(ErrorCode::Malformed.wire()));
-    assert!(
-        msgs.iter()
-            .any(|m| matches!(m.message, Some(sig::server_message::Message::Joined(_))))
-    );
+    assert!(msgs.iter().any(|m| matches!(m.message, Some(sig::server_message::Message::Joined(_)))));
     let (left, reason) = common::wait_for(&mut bystander, |e| match e {
         dark_tower_client::RoomEvent::ParticipantLeft { participant, reason } => {
             Some((*participant, *reason))
@@ -64,8 +61,7 @@ async fn oversized_length_prefix_closes_with_message_too_large() {
     let mut raw = t.raw_signal("m", "mallory").await;
     raw.send_join(1).await;
     // Only the prefix is sent: the server refuses before waiting for (or allocating) the body.
-    raw.send_raw(&((MAX_SIGNAL_MESSAGE as u32 + 1).to_be_bytes()))
-        .await;
+    raw.send_raw(&((MAX_SIGNAL_MESSAGE as u32 + 1).to_be_bytes())).await;
     let (msgs, code) = raw.until_closed().await;
     assert_eq!(code, Some(ErrorCode::MessageTooLarge.wire()));
     assert_eq!(disconnect_code(&msgs), Some(ErrorCode::MessageTooLarge));
@@ -78,12 +74,9 @@ async fn first_message_other_than_join_is_a_protocol_violation() {
     let mut raw = t.raw_signal("m", "mallory").await;
     let ping = sig::ClientMessage {
         request_id: 1,
-        message: Some(sig::client_message::Message::Ping(sig::Ping {
-            client_time_us: 1,
-        })),
+        message: Some(sig::client_message::Message::Ping(sig::Ping { client_time_us: 1 })),
     };
-    raw.send_raw(&dark_tower_core::codec::signal::frame(&ping).expect("frame"))
-        .await;
+    raw.send_raw(&dark_tower_core::codec::signal::frame(&ping).expect("frame")).await;
     let (_, code) = raw.until_closed().await;
     assert_eq!(code, Some(ErrorCode::ProtocolViolation.wire()));
 }

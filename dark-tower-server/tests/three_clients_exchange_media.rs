@@ -20,10 +20,7 @@ const AUDIO_FRAMES: u64 = 15;
 const LAYER_SIZES: [usize; 3] = [300, 1500, 5000];
 
 fn now_us() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_micros() as u64)
-        .unwrap_or(0)
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_micros() as u64).unwrap_or(0)
 }
 
 /// Seed per publisher and layer (layer 9 = audio), so every payload names its origin.
@@ -116,10 +113,9 @@ async fn collect(
     let mut got: HashMap<ParticipantId, Received> = HashMap::new();
     let publishers: Vec<ParticipantId> = tracks.values().map(|(p, _)| *p).collect();
     let done = |got: &HashMap<ParticipantId, Received>| {
-        publishers.iter().all(|p| {
-            got.get(p)
-                .is_some_and(|r| r.video.len() >= want_video && r.audio.len() >= want_audio)
-        })
+        publishers
+            .iter()
+            .all(|p| got.get(p).is_some_and(|r| r.video.len() >= want_video && r.audio.len() >= want_audio))
     };
     while !done(&got) {
         let ev = tokio::time::timeout(Duration::from_secs(20), room.next_event())
@@ -132,16 +128,8 @@ async fn collect(
             assert_eq!(f.participant, Some(publisher));
             let r = got.entry(publisher).or_default();
             if is_video {
-                assert_eq!(
-                    f.header.spatial_id, 2,
-                    "a subscriber receives the top layer by default"
-                );
-                r.video.push((
-                    f.header.group_seq,
-                    f.header.frame_seq,
-                    f.payload,
-                    f.header.keyframe,
-                ));
+                assert_eq!(f.header.spatial_id, 2, "a subscriber receives the top layer by default");
+                r.video.push((f.header.group_seq, f.header.frame_seq, f.payload, f.header.keyframe));
             } else {
                 assert!(f.datagram, "audio travels as datagrams");
                 r.audio.push(f.payload);
@@ -203,13 +191,7 @@ async fn three_clients_exchange_media() {
                 .iter()
                 .flat_map(|(g, frames)| frames.iter().map(move |(f, p, _)| (*g, *f, (*p).clone())))
                 .collect();
-            assert_eq!(
-                video.len(),
-                top.len(),
-                "{} receives all of {}'s top layer",
-                names[i],
-                names[who]
-            );
+            assert_eq!(video.len(), top.len(), "{} receives all of {}'s top layer", names[i], names[who]);
             for (got, want) in video.iter().zip(top) {
                 assert!(
                     got == want,
@@ -226,12 +208,7 @@ async fn three_clients_exchange_media() {
                 let s = synthetic::verify(p).expect("payload verifies");
                 assert_eq!(s.seed, seed(who, 2));
             }
-            assert!(
-                &r.audio == audio,
-                "{} receives {}'s audio byte-exact, in order",
-                names[i],
-                names[who]
-            );
+            assert!(&r.audio == audio, "{} receives {}'s audio byte-exact, in order", names[i], names[who]);
         }
     }
 
@@ -273,9 +250,6 @@ async fn three_clients_exchange_media() {
         let track = f.track.expect("known track");
         first.entry(track).or_insert(f.header.keyframe);
     }
-    assert!(
-        first.values().all(|k| *k),
-        "a late joiner's first video frame is a keyframe: {first:?}"
-    );
+    assert!(first.values().all(|k| *k), "a late joiner's first video frame is a keyframe: {first:?}");
     t.server.shutdown().await;
 }

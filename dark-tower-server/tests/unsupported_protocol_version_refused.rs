@@ -11,25 +11,13 @@ use dark_tower_core::proto::sig;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn join_endpoint_refuses_unknown_version() {
     let t = TestServer::start().await;
-    let options = ConnectOptions {
-        protocol_version: 99,
-        ..ConnectOptions::default()
-    };
-    let err = dark_tower_client::connect(&t.url, &t.token("m", "old"), options)
-        .await
-        .expect_err("refused");
+    let options = ConnectOptions { protocol_version: 99, ..ConnectOptions::default() };
+    let err = dark_tower_client::connect(&t.url, &t.token("m", "old"), options).await.expect_err("refused");
     match err {
-        ClientError::JoinRefused {
-            status,
-            code,
-            message,
-        } => {
+        ClientError::JoinRefused { status, code, message } => {
             assert_eq!(status, 400);
             assert_eq!(code, ErrorCode::UnsupportedVersion);
-            assert!(
-                message.contains("1..=1"),
-                "the message names the supported range: {message}"
-            );
+            assert!(message.contains("1..=1"), "the message names the supported range: {message}");
         }
         other => panic!("unexpected error {other:?}"),
     }
@@ -49,8 +37,5 @@ async fn meeting_controller_refuses_unknown_version() {
             _ => None,
         })
         .expect("a Disconnect explains why");
-    assert_eq!(
-        ErrorCode::from_proto(disconnect.code),
-        Some(ErrorCode::UnsupportedVersion)
-    );
+    assert_eq!(ErrorCode::from_proto(disconnect.code), Some(ErrorCode::UnsupportedVersion));
 }

@@ -216,12 +216,9 @@ impl Router {
     pub fn handle_input(&mut self, _now: Instant, input: Input) {
         match input {
             Input::Command(c) => self.handle_command(c),
-            Input::SessionAttached {
-                session,
-                participant,
-                publish,
-                subscribe: _,
-            } => self.attach(session, participant, publish),
+            Input::SessionAttached { session, participant, publish, subscribe: _ } => {
+                self.attach(session, participant, publish)
+            }
             Input::SessionDetached { session } => self.detach(session),
             Input::Frame { session, frame, via } => self.handle_frame(session, frame, via),
         }
@@ -229,19 +226,9 @@ impl Router {
 
     fn handle_command(&mut self, c: ForwardingCommand) {
         match c {
-            ForwardingCommand::TrackPublished {
-                publisher,
-                alias,
-                kind,
-                layers,
-                ..
-            } => {
+            ForwardingCommand::TrackPublished { publisher, alias, kind, layers, .. } => {
                 let layers = layers.clamp(1, MAX_SIMULCAST_LAYERS as u8);
-                self.participants
-                    .entry(publisher)
-                    .or_default()
-                    .published
-                    .insert(alias);
+                self.participants.entry(publisher).or_default().published.insert(alias);
                 self.tracks.insert(
                     alias,
                     Track {
@@ -256,19 +243,14 @@ impl Router {
             ForwardingCommand::TrackUnpublished { alias, .. } => {
                 self.tracks.remove(&alias);
             }
-            ForwardingCommand::Subscribe {
-                subscriber,
-                alias,
-                max_spatial,
-                ..
-            } => {
+            ForwardingCommand::Subscribe { subscriber, alias, max_spatial, .. } => {
                 self.participants.entry(subscriber).or_default();
                 let session = self.participants.get(&subscriber).and_then(|p| p.session);
                 if let Some(track) = self.tracks.get_mut(&alias) {
-                    let sub = track.subscribers.entry(subscriber).or_insert(Subscription {
-                        max_spatial,
-                        layer: None,
-                    });
+                    let sub = track
+                        .subscribers
+                        .entry(subscriber)
+                        .or_insert(Subscription { max_spatial, layer: None });
                     sub.max_spatial = max_spatial;
                     if let Some(session) = session {
                         Self::start_from_cache(
@@ -282,9 +264,7 @@ impl Router {
                     }
                 }
             }
-            ForwardingCommand::Unsubscribe {
-                subscriber, alias, ..
-            } => {
+            ForwardingCommand::Unsubscribe { subscriber, alias, .. } => {
                 if let Some(track) = self.tracks.get_mut(&alias) {
                     track.subscribers.remove(&subscriber);
                 }
@@ -298,11 +278,7 @@ impl Router {
                     && let Some(session) = p.session
                 {
                     self.sessions.remove(&session);
-                    self.out.push_back(Output::CloseSession {
-                        session,
-                        code: None,
-                        reason: "left".into(),
-                    });
+                    self.out.push_back(Output::CloseSession { session, code: None, reason: "left".into() });
                 }
             }
         }
@@ -323,14 +299,7 @@ impl Router {
         for (alias, track) in self.tracks.iter_mut() {
             if let Some(sub) = track.subscribers.get_mut(&participant) {
                 sub.layer = None;
-                Self::start_from_cache(
-                    &mut self.out,
-                    &mut self.stats,
-                    *alias,
-                    track,
-                    participant,
-                    session,
-                );
+                Self::start_from_cache(&mut self.out, &mut self.stats, *alias, track, participant, session);
             }
         }
     }
@@ -354,12 +323,7 @@ impl Router {
             .tracks
             .values()
             .any(|t| t.publisher == participant || t.subscribers.contains_key(&participant));
-        if !known
-            && self
-                .participants
-                .get(&participant)
-                .is_some_and(|p| p.session.is_none())
-        {
+        if !known && self.participants.get(&participant).is_some_and(|p| p.session.is_none()) {
             self.participants.remove(&participant);
         }
     }
@@ -390,11 +354,7 @@ impl Router {
         for f in &group.frames {
             stats.frames_out += 1;
             stats.bytes_out += f.payload.len() as u64;
-            out.push_back(Output::Forward {
-                session,
-                frame: f.clone(),
-                via: Via::Stream,
-            });
+            out.push_back(Output::Forward { session, frame: f.clone(), via: Via::Stream });
         }
         if let Some(sub) = track.subscribers.get_mut(&subscriber) {
             sub.layer = Some(target);
@@ -442,11 +402,7 @@ impl Router {
             return;
         }
         self.stats.frames_in += 1;
-        let out_via = if track.kind == TrackKind::Audio {
-            via
-        } else {
-            Via::Stream
-        };
+        let out_via = if track.kind == TrackKind::Audio { via } else { Via::Stream };
         if track.kind == TrackKind::Video {
             track.groups[layer as usize].push(&frame);
         }
@@ -467,11 +423,7 @@ impl Router {
             }
             self.stats.frames_out += 1;
             self.stats.bytes_out += frame.payload.len() as u64;
-            self.out.push_back(Output::Forward {
-                session: sub_session,
-                frame: frame.clone(),
-                via: out_via,
-            });
+            self.out.push_back(Output::Forward { session: sub_session, frame: frame.clone(), via: out_via });
         }
     }
 }

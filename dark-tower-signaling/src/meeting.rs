@@ -32,9 +32,7 @@ pub struct MeetingConfig {
 
 impl Default for MeetingConfig {
     fn default() -> Self {
-        Self {
-            max_tracks_per_participant: MAX_TRACKS_PER_PARTICIPANT,
-        }
+        Self { max_tracks_per_participant: MAX_TRACKS_PER_PARTICIPANT }
     }
 }
 
@@ -49,6 +47,8 @@ pub struct JoinRequest {
     pub join: sig::Join,
     /// Where its media session goes (URL, ticket, certificate hashes).
     pub media: sig::MediaEndpoint,
+    /// The `request_id` of the client's `Join` envelope, echoed in `Joined`.
+    pub request_id: u32,
 }
 
 /// An input to the meeting.
@@ -164,9 +164,7 @@ pub struct Meeting {
 }
 
 fn micros(t: SystemTime) -> u64 {
-    t.duration_since(UNIX_EPOCH)
-        .map(|d| d.as_micros() as u64)
-        .unwrap_or(0)
+    t.duration_since(UNIX_EPOCH).map(|d| d.as_micros() as u64).unwrap_or(0)
 }
 
 fn role_to_proto(r: Role) -> i32 {
@@ -179,10 +177,7 @@ fn role_to_proto(r: Role) -> i32 {
 }
 
 fn server(request_id: u32, message: S) -> sig::ServerMessage {
-    sig::ServerMessage {
-        request_id,
-        message: Some(message),
-    }
+    sig::ServerMessage { request_id, message: Some(message) }
 }
 
 impl Meeting {
@@ -227,8 +222,7 @@ impl Meeting {
         if self.ended {
             return None;
         }
-        self.empty_since
-            .map(|t| t + Duration::from_secs(self.settings.empty_timeout_secs.into()))
+        self.empty_since.map(|t| t + Duration::from_secs(self.settings.empty_timeout_secs.into()))
     }
 
     /// Advances timers to `now`.
@@ -257,10 +251,7 @@ impl Meeting {
     }
 
     fn send(&mut self, to: ParticipantId, request_id: u32, message: S) {
-        self.effects.push_back(Effect::Send {
-            to,
-            message: Box::new(server(request_id, message)),
-        });
+        self.effects.push_back(Effect::Send { to, message: Box::new(server(request_id, message)) });
     }
 
     fn error(&mut self, to: ParticipantId, request_id: u32, code: ErrorCode, message: impl Into<String>) {
@@ -269,11 +260,7 @@ impl Meeting {
     }
 
     fn refuse(&mut self, participant: ParticipantId, code: ErrorCode, reason: &str) {
-        self.effects.push_back(Effect::Close {
-            participant,
-            code: Some(code),
-            reason: reason.into(),
-        });
+        self.effects.push_back(Effect::Close { participant, code: Some(code), reason: reason.into() });
     }
 
     /// Sends `message` to every member except `except`.
@@ -290,12 +277,7 @@ impl Meeting {
             identity: m.identity.as_str().to_owned(),
             name: m.name.clone(),
             role: role_to_proto(m.grant.role),
-            tracks: m
-                .tracks
-                .iter()
-                .filter_map(|t| self.tracks.get(t))
-                .map(|e| e.track.clone())
-                .collect(),
+            tracks: m.tracks.iter().filter_map(|t| self.tracks.get(t)).map(|e| e.track.clone()).collect(),
             joined_at_us: micros(m.joined_at),
         }
     }
@@ -343,11 +325,10 @@ impl Meeting {
             .collect();
         self.members.insert(id, member);
         self.empty_since = None;
-        self.effects
-            .push_back(Effect::Event(MeetingEvent::ParticipantJoined {
-                participant: id,
-                identity: req.token.identity,
-            }));
+        self.effects.push_back(Effect::Event(MeetingEvent::ParticipantJoined {
+            participant: id,
+            identity: req.token.identity,
+        }));
         let joined = sig::Joined {
             participant: Some(me.clone()),
             others,
@@ -373,14 +354,9 @@ impl Meeting {
                 let _ = self.subscribe(id, t, None);
             }
         }
-        self.send(id, 0, S::Joined(joined));
+        self.send(id, req.request_id, S::Joined(joined));
         if !hidden {
-            self.broadcast(
-                id,
-                S::ParticipantJoined(sig::ParticipantJoined {
-                    participant: Some(me),
-                }),
-            );
+            self.broadcast(id, S::ParticipantJoined(sig::ParticipantJoined { participant: Some(me) }));
         }
     }
 
@@ -405,13 +381,12 @@ impl Meeting {
             return Err(ErrorCode::PermissionDenied);
         }
         m.subscriptions.insert(track);
-        self.effects
-            .push_back(Effect::Forward(ForwardingCommand::Subscribe {
-                meeting: self.name.clone(),
-                subscriber: who,
-                alias,
-                max_spatial,
-            }));
+        self.effects.push_back(Effect::Forward(ForwardingCommand::Subscribe {
+            meeting: self.name.clone(),
+            subscriber: who,
+            alias,
+            max_spatial,
+        }));
         Ok(())
     }
 
@@ -439,11 +414,9 @@ impl Meeting {
                     v => v.map(|v| v as u8),
                 };
                 match self.subscribe(from, track, max) {
-                    Ok(()) => self.send(
-                        from,
-                        rid,
-                        S::SubscribeAck(sig::SubscribeAck { track_id: s.track_id }),
-                    ),
+                    Ok(()) => {
+                        self.send(from, rid, S::SubscribeAck(sig::SubscribeAck { track_id: s.track_id }))
+                    }
                     Err(code) => self.error(from, rid, code, "cannot subscribe to this track"),
                 }
             }
@@ -456,20 +429,16 @@ impl Meeting {
                 if let Some(m) = self.members.get_mut(&from) {
                     m.subscriptions.remove(&track);
                 }
-                self.effects
-                    .push_back(Effect::Forward(ForwardingCommand::Unsubscribe {
-                        meeting: self.name.clone(),
-                        subscriber: from,
-                        alias,
-                    }));
+                self.effects.push_back(Effect::Forward(ForwardingCommand::Unsubscribe {
+                    meeting: self.name.clone(),
+                    subscriber: from,
+                    alias,
+                }));
             }
             C::Ping(p) => self.send(
                 from,
                 rid,
-                S::Pong(sig::Pong {
-                    client_time_us: p.client_time_us,
-                    server_time_us: micros(now),
-                }),
+                S::Pong(sig::Pong { client_time_us: p.client_time_us, server_time_us: micros(now) }),
             ),
         }
     }
@@ -489,25 +458,17 @@ impl Meeting {
             return Err(invalid("source does not match kind"));
         }
         if !m.grant.may_publish(source) || m.grant.hidden {
-            return Err(WireError::new(
-                ErrorCode::PermissionDenied,
-                "not allowed to publish this source",
-            ));
+            return Err(WireError::new(ErrorCode::PermissionDenied, "not allowed to publish this source"));
         }
         if p.client_track_id.is_empty()
             || p.client_track_id.len() > 64
             || p.codec.len() > 64
             || p.name.len() > 256
         {
-            return Err(invalid(
-                "client_track_id (1-64), codec (<=64) or name (<=256) out of bounds",
-            ));
+            return Err(invalid("client_track_id (1-64), codec (<=64) or name (<=256) out of bounds"));
         }
         if m.client_track_ids.contains_key(&p.client_track_id) {
-            return Err(WireError::new(
-                ErrorCode::DuplicateTrack,
-                "client_track_id already published",
-            ));
+            return Err(WireError::new(ErrorCode::DuplicateTrack, "client_track_id already published"));
         }
         if m.tracks.len() >= self.config.max_tracks_per_participant {
             return Err(WireError::new(ErrorCode::TooManyTracks, "track limit reached"));
@@ -553,27 +514,16 @@ impl Meeting {
             m.tracks.push(id);
             m.client_track_ids.insert(p.client_track_id.clone(), id);
         }
-        self.tracks.insert(
-            id,
-            TrackEntry {
-                owner: from,
-                track: track.clone(),
-            },
-        );
-        self.effects
-            .push_back(Effect::Forward(ForwardingCommand::TrackPublished {
-                meeting: self.name.clone(),
-                publisher: from,
-                track: id,
-                alias,
-                kind,
-                layers: track.layers.len().max(1) as u8,
-            }));
-        self.effects
-            .push_back(Effect::Event(MeetingEvent::TrackPublished {
-                participant: from,
-                track: id,
-            }));
+        self.tracks.insert(id, TrackEntry { owner: from, track: track.clone() });
+        self.effects.push_back(Effect::Forward(ForwardingCommand::TrackPublished {
+            meeting: self.name.clone(),
+            publisher: from,
+            track: id,
+            alias,
+            kind,
+            layers: track.layers.len().max(1) as u8,
+        }));
+        self.effects.push_back(Effect::Event(MeetingEvent::TrackPublished { participant: from, track: id }));
         let auto: Vec<_> = self
             .members
             .iter()
@@ -594,10 +544,7 @@ impl Meeting {
         );
         self.broadcast(
             from,
-            S::TrackPublished(sig::TrackPublished {
-                participant_id: from.to_string(),
-                track: Some(track),
-            }),
+            S::TrackPublished(sig::TrackPublished { participant_id: from.to_string(), track: Some(track) }),
         );
     }
 
@@ -612,16 +559,11 @@ impl Meeting {
         for m in self.members.values_mut() {
             m.subscriptions.remove(&track);
         }
-        self.effects
-            .push_back(Effect::Forward(ForwardingCommand::TrackUnpublished {
-                meeting: self.name.clone(),
-                alias: TrackAlias(entry.track.alias),
-            }));
-        self.effects
-            .push_back(Effect::Event(MeetingEvent::TrackUnpublished {
-                participant: from,
-                track,
-            }));
+        self.effects.push_back(Effect::Forward(ForwardingCommand::TrackUnpublished {
+            meeting: self.name.clone(),
+            alias: TrackAlias(entry.track.alias),
+        }));
+        self.effects.push_back(Effect::Event(MeetingEvent::TrackUnpublished { participant: from, track }));
         self.broadcast(
             from,
             S::TrackUnpublished(sig::TrackUnpublished {
@@ -644,21 +586,16 @@ impl Meeting {
         for t in &member.tracks {
             self.tracks.remove(t);
             self.effects
-                .push_back(Effect::Event(MeetingEvent::TrackUnpublished {
-                    participant: who,
-                    track: *t,
-                }));
+                .push_back(Effect::Event(MeetingEvent::TrackUnpublished { participant: who, track: *t }));
         }
         for m in self.members.values_mut() {
             m.subscriptions.retain(|t| !member.tracks.contains(t));
         }
-        self.effects
-            .push_back(Effect::Forward(ForwardingCommand::ParticipantLeft {
-                meeting: self.name.clone(),
-                participant: who,
-            }));
-        self.effects
-            .push_back(Effect::Event(MeetingEvent::ParticipantLeft { participant: who }));
+        self.effects.push_back(Effect::Forward(ForwardingCommand::ParticipantLeft {
+            meeting: self.name.clone(),
+            participant: who,
+        }));
+        self.effects.push_back(Effect::Event(MeetingEvent::ParticipantLeft { participant: who }));
         if !member.grant.hidden {
             self.broadcast(
                 who,
@@ -668,11 +605,7 @@ impl Meeting {
                 }),
             );
         }
-        self.effects.push_back(Effect::Close {
-            participant: who,
-            code,
-            reason: "left".into(),
-        });
+        self.effects.push_back(Effect::Close { participant: who, code, reason: "left".into() });
         if self.members.is_empty() {
             self.empty_since = Some(now);
         }

@@ -12,30 +12,14 @@ use tokio::process::Command;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_bots_exchange_verified_media() {
     let dir = std::env::temp_dir().join(format!("dark-tower-bots-{}", std::process::id()));
-    let server = ServerBuilder::new(ServerConfig::ephemeral(&dir))
-        .start()
-        .await
-        .expect("server");
+    let server = ServerBuilder::new(ServerConfig::ephemeral(&dir)).start().await.expect("server");
     let key = server.api_key.clone().expect("development key");
     let url = format!("http://{}", server.http);
     let mut bots = Vec::new();
     for who in ["ann", "bob", "cyd"] {
-        let token = TokenBuilder::new(who)
-            .meeting("smoke")
-            .sign(&key, SystemTime::now())
-            .expect("token");
+        let token = TokenBuilder::new(who).meeting("smoke").sign(&key, SystemTime::now()).expect("token");
         let child = Command::new(env!("CARGO_BIN_EXE_bot"))
-            .args([
-                "--url",
-                &url,
-                "--token",
-                &token,
-                "--publish",
-                "--seconds",
-                "4",
-                "--expect-peers",
-                "2",
-            ])
+            .args(["--url", &url, "--token", &token, "--publish", "--seconds", "4", "--expect-peers", "2"])
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .kill_on_drop(true)
@@ -46,15 +30,9 @@ async fn three_bots_exchange_verified_media() {
     for (who, bot) in bots {
         let out = bot.wait_with_output().await.expect("bot runs");
         let stdout = String::from_utf8_lossy(&out.stdout);
-        assert!(
-            out.status.success(),
-            "{who} failed: {stdout}\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let peers: Vec<serde_json::Value> = stdout
-            .lines()
-            .map(|l| serde_json::from_str(l).expect("one JSON line per peer"))
-            .collect();
+        assert!(out.status.success(), "{who} failed: {stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+        let peers: Vec<serde_json::Value> =
+            stdout.lines().map(|l| serde_json::from_str(l).expect("one JSON line per peer")).collect();
         assert_eq!(peers.len(), 2, "{who} reports two peers");
         for p in peers {
             assert_eq!(p["verified"], true);

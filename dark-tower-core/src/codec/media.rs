@@ -104,7 +104,20 @@ pub struct MediaHeader {
 }
 
 impl MediaHeader {
-    /// Writes the 28-byte header.
+    /// Checks the fields fit the wire format (what [`MediaHeader::decode`] would accept);
+    /// senders call it before [`MediaHeader::encode`], which does not check.
+    pub fn validate(&self) -> Result<(), MediaCodecError> {
+        if self.spatial_id as usize >= MAX_SIMULCAST_LAYERS || self.temporal_id >= MAX_TEMPORAL_LAYERS {
+            return Err(MediaCodecError::BadLayer { spatial: self.spatial_id, temporal: self.temporal_id });
+        }
+        match self.audio_level {
+            Some(l) if l > 127 => Err(MediaCodecError::BadAudioLevel(l)),
+            _ => Ok(()),
+        }
+    }
+
+    /// Writes the 28-byte header. Fields out of range are truncated: call
+    /// [`MediaHeader::validate`] first.
     pub fn encode(&self, out: &mut impl BufMut) {
         let mut flags = 0;
         if self.keyframe {
@@ -146,10 +159,7 @@ impl MediaHeader {
         let layer = buf.get_u8();
         let (spatial_id, temporal_id) = (layer >> 4, layer & 0x0f);
         if spatial_id as usize >= MAX_SIMULCAST_LAYERS || temporal_id >= MAX_TEMPORAL_LAYERS {
-            return Err(MediaCodecError::BadLayer {
-                spatial: spatial_id,
-                temporal: temporal_id,
-            });
+            return Err(MediaCodecError::BadLayer { spatial: spatial_id, temporal: temporal_id });
         }
         let level = buf.get_u8();
         let audio_level = if flags & FLAG_AUDIO_LEVEL != 0 {
@@ -188,16 +198,10 @@ impl MediaFrame {
     /// Decodes a whole frame (header and payload) from `bytes`, checking `max` first.
     pub fn decode(bytes: Bytes, max: usize) -> Result<Self, MediaCodecError> {
         if bytes.len() > max {
-            return Err(MediaCodecError::TooLarge {
-                len: bytes.len(),
-                max,
-            });
+            return Err(MediaCodecError::TooLarge { len: bytes.len(), max });
         }
         let header = MediaHeader::decode(&bytes)?;
-        Ok(Self {
-            header,
-            payload: bytes.slice(HEADER_LEN..),
-        })
+        Ok(Self { header, payload: bytes.slice(HEADER_LEN..) })
     }
 
     /// Encoded length (header and payload, without a stream length prefix).
@@ -235,11 +239,7 @@ pub struct MediaStreamReader {
 impl MediaStreamReader {
     /// A reader enforcing `max` bytes per frame.
     pub fn new(max: usize) -> Self {
-        Self {
-            buf: BytesMut::new(),
-            max: max.min(MAX_MEDIA_FRAME),
-            typed: false,
-        }
+        Self { buf: BytesMut::new(), max: max.min(MAX_MEDIA_FRAME), typed: false }
     }
 
     /// Appends bytes read from the stream.
@@ -280,11 +280,7 @@ impl MediaStreamReader {
 
     /// Call when the stream finished: an error if it ended inside a frame.
     pub fn finish(&self) -> Result<(), MediaCodecError> {
-        if self.buf.is_empty() {
-            Ok(())
-        } else {
-            Err(MediaCodecError::UnexpectedEnd)
-        }
+        if self.buf.is_empty() { Ok(()) } else { Err(MediaCodecError::UnexpectedEnd) }
     }
 }
 
@@ -309,10 +305,7 @@ mod tests {
 
     #[test]
     fn stream_reader_reassembles_byte_by_byte() {
-        let f = MediaFrame {
-            header: header(),
-            payload: Bytes::from_static(b"payload"),
-        };
+        let f = MediaFrame { header: header(), payload: Bytes::from_static(b"payload") };
         let mut wire = vec![STREAM_TYPE_GROUP];
         wire.extend_from_slice(&f.stream_prefix());
         wire.extend_from_slice(&f.payload);
@@ -336,19 +329,13 @@ mod tests {
         header().encode(&mut b);
         let mut v = b.to_vec();
         v[0] = 9;
-        assert_eq!(
-            MediaHeader::decode(&v),
-            Err(MediaCodecError::UnsupportedVersion(9))
-        );
+        assert_eq!(MediaHeader::decode(&v), Err(MediaCodecError::UnsupportedVersion(9)));
         let mut v = b.to_vec();
         v[1] = 0x80;
         assert_eq!(MediaHeader::decode(&v), Err(MediaCodecError::ReservedFlags(0x80)));
         let mut v = b.to_vec();
         v[6] = 0x30;
-        assert!(matches!(
-            MediaHeader::decode(&v),
-            Err(MediaCodecError::BadLayer { .. })
-        ));
+        assert!(matches!(MediaHeader::decode(&v), Err(MediaCodecError::BadLayer { .. })));
         assert_eq!(MediaHeader::decode(&v[..10]), Err(MediaCodecError::Truncated(10)));
     }
 
@@ -357,9 +344,6 @@ mod tests {
         let mut r = MediaStreamReader::new(1000);
         r.push(&[STREAM_TYPE_GROUP]);
         r.push(&2000u32.to_be_bytes());
-        assert_eq!(
-            r.next_frame(),
-            Err(MediaCodecError::TooLarge { len: 2000, max: 1000 })
-        );
+        assert_eq!(r.next_frame(), Err(MediaCodecError::TooLarge { len: 2000, max: 1000 }));
     }
 }

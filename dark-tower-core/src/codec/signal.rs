@@ -64,15 +64,11 @@ pub fn split_message(buf: &mut BytesMut, max: usize) -> Result<Option<Bytes>, Si
 pub fn encode_message<M: Message>(msg: &M, out: &mut impl BufMut) -> Result<(), SignalCodecError> {
     let len = msg.encoded_len();
     if len > MAX_SIGNAL_MESSAGE {
-        return Err(SignalCodecError::TooLarge {
-            len,
-            max: MAX_SIGNAL_MESSAGE,
-        });
+        return Err(SignalCodecError::TooLarge { len, max: MAX_SIGNAL_MESSAGE });
     }
     out.put_u32(len as u32);
     // `encode` fails only when `out` lacks capacity; BytesMut and Vec grow.
-    msg.encode(out)
-        .map_err(|e| SignalCodecError::Malformed(e.to_string()))
+    msg.encode(out).map_err(|e| SignalCodecError::Malformed(e.to_string()))
 }
 
 /// `msg` as one framed buffer.
@@ -110,10 +106,7 @@ pub struct MessageReader {
 impl MessageReader {
     /// A reader enforcing `max` bytes per message.
     pub fn new(max: usize) -> Self {
-        Self {
-            buf: BytesMut::new(),
-            max,
-        }
+        Self { buf: BytesMut::new(), max }
     }
 
     /// Appends bytes read from the stream.
@@ -139,9 +132,7 @@ mod tests {
     fn ping(t: u64) -> sig::ClientMessage {
         sig::ClientMessage {
             request_id: 7,
-            message: Some(sig::client_message::Message::Ping(sig::Ping {
-                client_time_us: t,
-            })),
+            message: Some(sig::client_message::Message::Ping(sig::Ping { client_time_us: t })),
         }
     }
 
@@ -164,10 +155,7 @@ mod tests {
         let mut buf = BytesMut::from(&((MAX_SIGNAL_MESSAGE as u32) + 1).to_be_bytes()[..]);
         assert_eq!(
             split_message(&mut buf, MAX_SIGNAL_MESSAGE),
-            Err(SignalCodecError::TooLarge {
-                len: MAX_SIGNAL_MESSAGE + 1,
-                max: MAX_SIGNAL_MESSAGE
-            })
+            Err(SignalCodecError::TooLarge { len: MAX_SIGNAL_MESSAGE + 1, max: MAX_SIGNAL_MESSAGE })
         );
     }
 

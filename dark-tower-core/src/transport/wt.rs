@@ -50,10 +50,7 @@ impl Session for WtSession {
 
     async fn open_uni(&self) -> Result<WtSend, TransportError> {
         let opening = self.0.open_uni().await.map_err(connection_error)?;
-        opening
-            .await
-            .map(WtSend)
-            .map_err(|e| TransportError::Lost(e.to_string()))
+        opening.await.map(WtSend).map_err(|e| TransportError::Lost(e.to_string()))
     }
 
     async fn open_bi(&self) -> Result<(WtSend, WtRecv), TransportError> {
@@ -106,10 +103,7 @@ impl SendStream for WtSend {
     }
 
     fn finish(&mut self) -> Result<(), TransportError> {
-        self.0
-            .quic_stream_mut()
-            .finish()
-            .map_err(|e| TransportError::Other(e.to_string()))
+        self.0.quic_stream_mut().finish().map_err(|e| TransportError::Other(e.to_string()))
     }
 
     async fn flushed(&mut self) {
@@ -158,10 +152,7 @@ pub enum ConnectError {
 pub async fn connect(url: &str, certificate_sha256: &[String]) -> Result<WtSession, ConnectError> {
     let builder = ClientConfig::builder().with_bind_default();
     let config = if certificate_sha256.is_empty() {
-        builder
-            .with_native_certs()
-            .keep_alive_interval(Some(Duration::from_secs(3)))
-            .build()
+        builder.with_native_certs().keep_alive_interval(Some(Duration::from_secs(3))).build()
     } else {
         let mut hashes = Vec::new();
         for h in certificate_sha256 {

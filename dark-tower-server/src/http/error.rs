@@ -19,10 +19,7 @@ pub struct ApiError {
 impl ApiError {
     /// A new error.
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        Self {
-            code,
-            message: message.into(),
-        }
+        Self { code, message: message.into() }
     }
 }
 
@@ -50,6 +47,12 @@ impl From<JsonRejection> for ApiError {
             other => ApiError::new(ErrorCode::Malformed, other.body_text()),
         }
     }
+}
+
+pub(super) async fn method_not_allowed() -> Response {
+    let body =
+        json!({ "error": { "code": ErrorCode::InvalidRequest.name(), "message": "method not allowed" } });
+    (StatusCode::METHOD_NOT_ALLOWED, Json(body)).into_response()
 }
 
 pub(super) async fn not_found() -> ApiError {

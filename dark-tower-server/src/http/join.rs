@@ -53,10 +53,7 @@ pub(crate) fn bearer(state: &ApiState, headers: &HeaderMap) -> Result<VerifiedTo
     let token = value
         .strip_prefix("Bearer ")
         .ok_or_else(|| ApiError::new(ErrorCode::InvalidToken, "Authorization must be a Bearer token"))?;
-    state
-        .auth
-        .verify(token.trim(), SystemTime::now())
-        .map_err(|e| ApiError::new(e.code(), e.to_string()))
+    state.auth.verify(token.trim(), SystemTime::now()).map_err(|e| ApiError::new(e.code(), e.to_string()))
 }
 
 pub(super) async fn join(
@@ -78,16 +75,10 @@ pub(super) async fn join(
         ));
     }
     let Some(meeting) = token.grant.meeting.clone() else {
-        return Err(ApiError::new(
-            ErrorCode::PermissionDenied,
-            "the token names no meeting",
-        ));
+        return Err(ApiError::new(ErrorCode::PermissionDenied, "the token names no meeting"));
     };
     if req.meeting.as_ref().is_some_and(|m| *m != meeting) {
-        return Err(ApiError::new(
-            ErrorCode::MeetingMismatch,
-            "the token is for another meeting",
-        ));
+        return Err(ApiError::new(ErrorCode::MeetingMismatch, "the token is for another meeting"));
     }
     if !state.auto_create_meetings {
         let live = state
@@ -100,11 +91,7 @@ pub(super) async fn join(
             return Err(ApiError::new(ErrorCode::MeetingNotFound, "no such meeting"));
         }
     }
-    let expires = token
-        .expires_at
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
+    let expires = token.expires_at.duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
     Ok(Json(JoinResponse {
         protocol_version: PROTOCOL_VERSION,
         signal_url: format!("{}/v1/signal/{}", state.webtransport_base, meeting),

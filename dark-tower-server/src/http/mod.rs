@@ -38,6 +38,7 @@ pub fn router(state: ApiState) -> Router {
     Router::new()
         .route("/v1/join", post(join::join))
         .fallback(error::not_found)
+        .method_not_allowed_fallback(error::method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .with_state(state)
 }

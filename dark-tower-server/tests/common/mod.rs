@@ -27,10 +27,7 @@ impl TestServer {
             "dark-tower-test-{}-{}-{}",
             std::process::id(),
             N.fetch_add(1, Ordering::Relaxed),
-            SystemTime::now()
-                .duration_since(SystemTime::UNIX_EPOCH)
-                .map(|d| d.as_nanos())
-                .unwrap_or(0)
+            SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0)
         ));
         let mut config = ServerConfig::ephemeral(dir);
         edit(&mut config);
@@ -49,13 +46,9 @@ impl TestServer {
     }
 
     pub async fn join(&self, meeting: &str, identity: &str) -> Room {
-        dark_tower_client::connect(
-            &self.url,
-            &self.token(meeting, identity),
-            ConnectOptions::default(),
-        )
-        .await
-        .expect("join")
+        dark_tower_client::connect(&self.url, &self.token(meeting, identity), ConnectOptions::default())
+            .await
+            .expect("join")
     }
 }
 
@@ -87,10 +80,7 @@ pub struct RawSignal {
 
 impl TestServer {
     pub fn signal_url(&self, meeting: &str, token: &str) -> String {
-        format!(
-            "https://{}/v1/signal/{meeting}?access_token={token}",
-            self.server.webtransport[0]
-        )
+        format!("https://{}/v1/signal/{meeting}?access_token={token}", self.server.webtransport[0])
     }
 
     pub async fn raw_connect(&self, url: &str) -> Result<WtSession, ConnectError> {
@@ -140,9 +130,7 @@ impl RawSignal {
                 }
             }
         };
-        tokio::time::timeout(Duration::from_secs(20), read)
-            .await
-            .expect("stream ends in time");
+        tokio::time::timeout(Duration::from_secs(20), read).await.expect("stream ends in time");
         let code = match tokio::time::timeout(Duration::from_secs(20), self.session.closed()).await {
             Ok(TransportError::ClosedByPeer { code, .. }) => Some(code),
             _ => None,
@@ -153,10 +141,7 @@ impl RawSignal {
 
 /// Waits for the session to be closed by the server; returns the close code.
 pub async fn closed_code(session: &WtSession) -> Option<u32> {
-    match tokio::time::timeout(Duration::from_secs(20), session.closed())
-        .await
-        .expect("closed in time")
-    {
+    match tokio::time::timeout(Duration::from_secs(20), session.closed()).await.expect("closed in time") {
         TransportError::ClosedByPeer { code, .. } => Some(code),
         _ => None,
     }
@@ -166,10 +151,7 @@ pub async fn closed_code(session: &WtSession) -> Option<u32> {
 pub async fn meeting_still_works(t: &TestServer, meeting: &str, bystander: &Room) {
     let probe = t.join(meeting, "probe").await;
     assert!(
-        probe
-            .remote_participants()
-            .iter()
-            .any(|p| p.id == bystander.local_participant().id),
+        probe.remote_participants().iter().any(|p| p.id == bystander.local_participant().id),
         "the bystander is still in the meeting"
     );
     probe.ping().await.expect("probe ping");

@@ -20,11 +20,7 @@ pub(super) async fn run(handler: Arc<MediaHandler>, meeting: MeetingName, mut rx
     while let Some(msg) = rx.recv().await {
         let input = match msg {
             ActorMsg::Input(i) => i,
-            ActorMsg::Attach {
-                session,
-                input,
-                egress: e,
-            } => {
+            ActorMsg::Attach { session, input, egress: e } => {
                 egress.insert(session, e);
                 input
             }
@@ -40,16 +36,9 @@ pub(super) async fn run(handler: Arc<MediaHandler>, meeting: MeetingName, mut rx
                         e.push(frame, via);
                     }
                 }
-                Output::CloseSession {
-                    session,
-                    code,
-                    reason,
-                } => {
+                Output::CloseSession { session, code, reason } => {
                     if code.is_some() {
-                        handler
-                            .counters
-                            .sessions_closed_for_errors
-                            .fetch_add(1, Ordering::Relaxed);
+                        handler.counters.sessions_closed_for_errors.fetch_add(1, Ordering::Relaxed);
                         tracing::info!(%meeting, session = session.0, ?code, %reason, "closing media session");
                     }
                     if let Some(e) = egress.remove(&session) {
@@ -60,17 +49,13 @@ pub(super) async fn run(handler: Arc<MediaHandler>, meeting: MeetingName, mut rx
         }
         let now = router.stats();
         let c = &handler.counters;
-        c.frames_in
-            .fetch_add(now.frames_in - last.frames_in, Ordering::Relaxed);
-        c.frames_out
-            .fetch_add(now.frames_out - last.frames_out, Ordering::Relaxed);
-        c.bytes_out
-            .fetch_add(now.bytes_out - last.bytes_out, Ordering::Relaxed);
+        c.frames_in.fetch_add(now.frames_in - last.frames_in, Ordering::Relaxed);
+        c.frames_out.fetch_add(now.frames_out - last.frames_out, Ordering::Relaxed);
+        c.bytes_out.fetch_add(now.bytes_out - last.bytes_out, Ordering::Relaxed);
         let dropped = |s: &RouterStats| {
             s.dropped_bad_layer + s.dropped_not_allowed + s.dropped_stale_track + s.dropped_unknown_track
         };
-        c.frames_dropped
-            .fetch_add(dropped(&now) - dropped(&last), Ordering::Relaxed);
+        c.frames_dropped.fetch_add(dropped(&now) - dropped(&last), Ordering::Relaxed);
         last = now;
         if router.is_idle() && egress.is_empty() && handler.retire(&meeting, &rx) {
             break;

@@ -85,14 +85,7 @@ pub(crate) fn channel<S: Session>(
     counters: Arc<HandlerCounters>,
 ) -> (EgressHandle, impl Future<Output = ()> + Send + 'static) {
     let (tx, rx) = mpsc::channel(capacity.max(1));
-    (
-        EgressHandle {
-            tx,
-            broken: HashMap::new(),
-            counters,
-        },
-        write_loop(session, rx),
-    )
+    (EgressHandle { tx, broken: HashMap::new(), counters }, write_loop(session, rx))
 }
 
 struct OpenGroup<W> {
@@ -116,9 +109,7 @@ async fn write_loop<S: Session>(session: S, mut rx: mpsc::Receiver<EgressMsg>) {
                 return;
             }
             EgressMsg::Frame(frame, Via::Datagram) => {
-                let fits = session
-                    .max_datagram_size()
-                    .is_some_and(|m| frame.encoded_len() <= m);
+                let fits = session.max_datagram_size().is_some_and(|m| frame.encoded_len() <= m);
                 let sent = fits && session.send_datagram(frame.encode()).is_ok();
                 if !sent && write_single(&session, &frame).await.is_err() {
                     return;
@@ -167,10 +158,7 @@ async fn write_stream_frame<S: Session>(
             stream.set_priority(priority(h.group_seq));
             stream.write_all(&[STREAM_TYPE_GROUP]).await?;
             let open = streams.entry(key).or_default();
-            open.push(OpenGroup {
-                group: h.group_seq,
-                stream,
-            });
+            open.push(OpenGroup { group: h.group_seq, stream });
             open.sort_by_key(|g| g.group);
             while open.len() > OPEN_GROUPS {
                 let mut old = open.remove(0);
@@ -190,10 +178,7 @@ async fn write_stream_frame<S: Session>(
                     }
                 }
             }
-            match streams
-                .get(&key)
-                .and_then(|o| o.iter().position(|g| g.group == h.group_seq))
-            {
+            match streams.get(&key).and_then(|o| o.iter().position(|g| g.group == h.group_seq)) {
                 Some(i) => i,
                 None => return Ok(()),
             }

@@ -35,10 +35,7 @@ impl Ingress<'_> {
                 let id = self.session_id;
                 tasks.spawn(async move {
                     if let Err((code, reason)) = read_stream(&handler, &meeting, id, recv).await {
-                        handler
-                            .counters
-                            .sessions_closed_for_errors
-                            .fetch_add(1, Ordering::Relaxed);
+                        handler.counters.sessions_closed_for_errors.fetch_add(1, Ordering::Relaxed);
                         tracing::info!(%meeting, session = id.0, %code, %reason, "closing media session");
                         session.close(code.wire(), &reason);
                     }
@@ -59,19 +56,12 @@ impl Ingress<'_> {
     async fn datagram(&self, d: Bytes) {
         match MediaFrame::decode(d, self.handler.config.max_datagram_frame) {
             Ok(frame) => {
-                let input = Input::Frame {
-                    session: self.session_id,
-                    frame,
-                    via: Via::Datagram,
-                };
+                let input = Input::Frame { session: self.session_id, frame, via: Via::Datagram };
                 self.handler.send(self.meeting, ActorMsg::Input(input)).await;
             }
             Err(e) => {
                 // Datagrams are unreliable by nature: a bad one is counted and dropped.
-                self.handler
-                    .counters
-                    .bad_datagrams
-                    .fetch_add(1, Ordering::Relaxed);
+                self.handler.counters.bad_datagrams.fetch_add(1, Ordering::Relaxed);
                 tracing::debug!(error = %e, "dropping bad datagram");
             }
         }
@@ -93,11 +83,7 @@ async fn read_stream<R: RecvStream>(
                 loop {
                     match reader.next_frame() {
                         Ok(Some(frame)) => {
-                            let input = Input::Frame {
-                                session,
-                                frame,
-                                via: Via::Stream,
-                            };
+                            let input = Input::Frame { session, frame, via: Via::Stream };
                             handler.send(meeting, ActorMsg::Input(input)).await;
                         }
                         Ok(None) => break,

@@ -46,11 +46,7 @@ impl Default for MediaHandlerConfig {
 
 pub(crate) enum ActorMsg {
     Input(Input),
-    Attach {
-        session: SessionId,
-        input: Input,
-        egress: egress::EgressHandle,
-    },
+    Attach { session: SessionId, input: Input, egress: egress::EgressHandle },
 }
 
 /// Counters of the whole media handler, summed over its meetings.
@@ -81,9 +77,7 @@ pub struct MediaHandler {
 
 impl std::fmt::Debug for MediaHandler {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("MediaHandler")
-            .field("config", &self.config)
-            .finish_non_exhaustive()
+        f.debug_struct("MediaHandler").field("config", &self.config).finish_non_exhaustive()
     }
 }
 
@@ -161,11 +155,8 @@ impl MediaHandler {
     pub async fn serve_session<S: Session>(&self, session: S, ticket: TicketClaims) {
         let id = SessionId(self.next_session.fetch_add(1, Ordering::Relaxed));
         let meeting = ticket.meeting.clone();
-        let (egress, writer) = egress::channel(
-            session.clone(),
-            self.config.subscriber_queue_frames,
-            Arc::clone(&self.counters),
-        );
+        let (egress, writer) =
+            egress::channel(session.clone(), self.config.subscriber_queue_frames, Arc::clone(&self.counters));
         let writer = tokio::spawn(writer);
         let attach = Input::SessionAttached {
             session: id,
@@ -173,24 +164,11 @@ impl MediaHandler {
             publish: ticket.publish,
             subscribe: ticket.subscribe,
         };
-        self.send(
-            &meeting,
-            ActorMsg::Attach {
-                session: id,
-                input: attach,
-                egress,
-            },
-        )
-        .await;
-        let ingress = ingress::Ingress {
-            handler: self,
-            meeting: &meeting,
-            session_id: id,
-        };
+        self.send(&meeting, ActorMsg::Attach { session: id, input: attach, egress }).await;
+        let ingress = ingress::Ingress { handler: self, meeting: &meeting, session_id: id };
         ingress.run(session).await;
         writer.abort();
-        self.send(&meeting, ActorMsg::Input(Input::SessionDetached { session: id }))
-            .await;
+        self.send(&meeting, ActorMsg::Input(Input::SessionDetached { session: id })).await;
         tracing::debug!(session = id.0, "media session ended");
     }
 }
@@ -199,7 +177,6 @@ impl MediaHandler {
 impl MediaForwarding for MediaHandler {
     async fn apply(&self, command: ForwardingCommand) {
         let meeting = command.meeting().clone();
-        self.send(&meeting, ActorMsg::Input(Input::Command(command)))
-            .await;
+        self.send(&meeting, ActorMsg::Input(Input::Command(command))).await;
     }
 }

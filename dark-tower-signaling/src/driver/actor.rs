@@ -17,18 +17,13 @@ use crate::meeting::{Command, Effect, Meeting, MeetingEvent};
 
 pub(super) async fn run(mc: Arc<MeetingController>, record: MeetingRecord, mut rx: mpsc::Receiver<ActorMsg>) {
     let name = record.name.clone();
-    let mut meeting = Meeting::new(
-        name.clone(),
-        record.settings.clone(),
-        mc.config.meeting.clone(),
-        record.created_at,
-    );
+    let mut meeting =
+        Meeting::new(name.clone(), record.settings.clone(), mc.config.meeting.clone(), record.created_at);
     let mut outboxes: HashMap<ParticipantId, mpsc::Sender<Outgoing>> = HashMap::new();
     tracing::debug!(meeting = %name, "meeting actor started");
     loop {
-        let wait = meeting
-            .poll_timeout()
-            .map(|t| t.duration_since(SystemTime::now()).unwrap_or(Duration::ZERO));
+        let wait =
+            meeting.poll_timeout().map(|t| t.duration_since(SystemTime::now()).unwrap_or(Duration::ZERO));
         let timer = async {
             match wait {
                 Some(d) => tokio::time::sleep(d).await,
@@ -59,10 +54,7 @@ pub(super) async fn run(mc: Arc<MeetingController>, record: MeetingRecord, mut r
         }
     }
     for (_, o) in outboxes.drain() {
-        let _ = o.try_send(Outgoing::Close(
-            Some(ErrorCode::MeetingEnded),
-            "meeting ended".into(),
-        ));
+        let _ = o.try_send(Outgoing::Close(Some(ErrorCode::MeetingEnded), "meeting ended".into()));
     }
     tracing::debug!(meeting = %name, "meeting actor stopped");
 }
@@ -83,19 +75,14 @@ async fn apply(
                 tracing::info!(%meeting, participant = %to, "signaling outbox full; disconnecting");
                 if let Some(o) = outboxes.remove(&to) {
                     tokio::spawn(async move {
-                        let _ = o
-                            .send(Outgoing::Close(Some(ErrorCode::RateLimited), "too slow".into()))
-                            .await;
+                        let _ =
+                            o.send(Outgoing::Close(Some(ErrorCode::RateLimited), "too slow".into())).await;
                     });
                 }
             }
         }
         Effect::Forward(c) => mc.forwarding.apply(c).await,
-        Effect::Close {
-            participant,
-            code,
-            reason,
-        } => {
+        Effect::Close { participant, code, reason } => {
             if let Some(o) = outboxes.remove(&participant) {
                 tokio::spawn(async move {
                     let _ = o.send(Outgoing::Close(code, reason)).await;
@@ -109,48 +96,28 @@ async fn apply(
 async fn event(mc: &MeetingController, record: &MeetingRecord, e: MeetingEvent, now: SystemTime) {
     let meeting = record.name.clone();
     let (store_result, hook) = match e {
-        MeetingEvent::ParticipantJoined {
-            participant,
-            identity,
-        } => {
+        MeetingEvent::ParticipantJoined { participant, identity } => {
             let hook = WebhookEvent::ParticipantJoined {
                 meeting: meeting.clone(),
                 participant,
                 identity: identity.as_str().to_owned(),
             };
-            let rec = SessionRecord {
-                meeting,
-                participant,
-                identity,
-                joined_at: now,
-                left_at: None,
-            };
+            let rec = SessionRecord { meeting, participant, identity, joined_at: now, left_at: None };
             (mc.store.session_started(rec).await, hook)
         }
         MeetingEvent::ParticipantLeft { participant } => (
             mc.store.session_ended(&meeting, participant, now).await,
             WebhookEvent::ParticipantLeft { meeting, participant },
         ),
-        MeetingEvent::TrackPublished { participant, track } => (
-            Ok(()),
-            WebhookEvent::TrackPublished {
-                meeting,
-                participant,
-                track,
-            },
-        ),
-        MeetingEvent::TrackUnpublished { participant, track } => (
-            Ok(()),
-            WebhookEvent::TrackUnpublished {
-                meeting,
-                participant,
-                track,
-            },
-        ),
-        MeetingEvent::Ended => (
-            mc.store.end_meeting(&meeting, now).await,
-            WebhookEvent::MeetingEnded { meeting },
-        ),
+        MeetingEvent::TrackPublished { participant, track } => {
+            (Ok(()), WebhookEvent::TrackPublished { meeting, participant, track })
+        }
+        MeetingEvent::TrackUnpublished { participant, track } => {
+            (Ok(()), WebhookEvent::TrackUnpublished { meeting, participant, track })
+        }
+        MeetingEvent::Ended => {
+            (mc.store.end_meeting(&meeting, now).await, WebhookEvent::MeetingEnded { meeting })
+        }
     };
     if let Err(e) = store_result {
         tracing::warn!(meeting = %record.name, error = %e, "meeting store update failed");

@@ -56,10 +56,7 @@ impl McConfig {
 }
 
 pub(crate) enum ActorMsg {
-    Join {
-        request: Box<JoinRequest>,
-        outbox: mpsc::Sender<session::Outgoing>,
-    },
+    Join { request: Box<JoinRequest>, outbox: mpsc::Sender<session::Outgoing> },
     Command(Command),
 }
 
@@ -75,9 +72,7 @@ pub struct MeetingController {
 
 impl std::fmt::Debug for MeetingController {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("MeetingController")
-            .field("config", &self.config)
-            .finish_non_exhaustive()
+        f.debug_struct("MeetingController").field("config", &self.config).finish_non_exhaustive()
     }
 }
 
@@ -144,20 +139,13 @@ impl MeetingController {
         };
         match self.store.create_meeting(record).await {
             Ok(r) => {
-                let _ = self
-                    .webhooks
-                    .deliver(WebhookEvent::MeetingStarted {
-                        meeting: name.clone(),
-                    })
-                    .await;
+                let _ = self.webhooks.deliver(WebhookEvent::MeetingStarted { meeting: name.clone() }).await;
                 Ok(r)
             }
             // Another session created it at the same time.
-            Err(StoreError::AlreadyExists(_)) => self
-                .store
-                .get_meeting(name)
-                .await?
-                .ok_or(PlaceError::Store(StoreError::NotFound)),
+            Err(StoreError::AlreadyExists(_)) => {
+                self.store.get_meeting(name).await?.ok_or(PlaceError::Store(StoreError::NotFound))
+            }
             Err(e) => Err(e.into()),
         }
     }

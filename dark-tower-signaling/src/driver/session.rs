@@ -89,22 +89,15 @@ pub(super) async fn serve<S: Session>(
         return;
     };
     let mut reader = MessageReader::new(MAX_SIGNAL_MESSAGE);
-    let join = match tokio::time::timeout(timeout, next_message(&mut recv, &mut reader)).await {
+    let (request_id, join) = match tokio::time::timeout(timeout, next_message(&mut recv, &mut reader)).await {
         Err(_) => {
-            return refuse(
-                &session,
-                &mut send,
-                ErrorCode::ProtocolViolation,
-                "no Join in time",
-            )
-            .await;
+            return refuse(&session, &mut send, ErrorCode::ProtocolViolation, "no Join in time").await;
         }
         Ok(Err(ReadEnd::Closed)) => return,
         Ok(Err(ReadEnd::Codec(e))) => return refuse(&session, &mut send, e.code(), &e.to_string()).await,
-        Ok(Ok(sig::ClientMessage {
-            message: Some(sig::client_message::Message::Join(j)),
-            ..
-        })) => j,
+        Ok(Ok(sig::ClientMessage { request_id, message: Some(sig::client_message::Message::Join(j)) })) => {
+            (request_id, j)
+        }
         Ok(Ok(_)) => {
             return refuse(
                 &session,
@@ -123,33 +116,17 @@ pub(super) async fn serve<S: Session>(
         }
         Err(PlaceError::Store(e)) => {
             tracing::error!(error = %e, "meeting store failed");
-            return refuse(
-                &session,
-                &mut send,
-                ErrorCode::Internal,
-                "meeting store unavailable",
-            )
-            .await;
+            return refuse(&session, &mut send, ErrorCode::Internal, "meeting store unavailable").await;
         }
     };
     let participant = ParticipantId::random();
     let grant = &token.grant;
     let ticket =
-        match mc
-            .config
-            .ticket_key
-            .sign(&meeting, participant, grant.can_publish, grant.can_subscribe, now)
-        {
+        match mc.config.ticket_key.sign(&meeting, participant, grant.can_publish, grant.can_subscribe, now) {
             Ok(t) => t,
             Err(e) => {
                 tracing::error!(error = %e, "cannot sign media ticket");
-                return refuse(
-                    &session,
-                    &mut send,
-                    ErrorCode::Internal,
-                    "cannot issue media ticket",
-                )
-                .await;
+                return refuse(&session, &mut send, ErrorCode::Internal, "cannot issue media ticket").await;
             }
         };
     let media = sig::MediaEndpoint {
@@ -158,29 +135,9 @@ pub(super) async fn serve<S: Session>(
         certificate_sha256: mc.config.media_certificate_sha256.clone(),
     };
     let (out_tx, out_rx) = mpsc::channel(mc.config.outbox_capacity.max(1));
-    let request = Box::new(JoinRequest {
-        participant,
-        token,
-        join,
-        media,
-    });
-    if !mc
-        .send(
-            &record,
-            ActorMsg::Join {
-                request,
-                outbox: out_tx.clone(),
-            },
-        )
-        .await
-    {
-        return refuse(
-            &session,
-            &mut send,
-            ErrorCode::ShuttingDown,
-            "meeting controller stopping",
-        )
-        .await;
+    let request = Box::new(JoinRequest { participant, token, join, media, request_id });
+    if !mc.send(&record, ActorMsg::Join { request, outbox: out_tx.clone() }).await {
+        return refuse(&session, &mut send, ErrorCode::ShuttingDown, "meeting controller stopping").await;
     }
     let writer = tokio::spawn(write_loop(session.clone(), send, out_rx));
     let end = read_loop(mc, &record, participant, &mut recv, &mut reader).await;
@@ -192,11 +149,7 @@ pub(super) async fn serve<S: Session>(
             sig::LeaveReason::ProtocolError
         }
     };
-    mc.send(
-        &record,
-        ActorMsg::Command(Command::Disconnected { participant, reason }),
-    )
-    .await;
+    mc.send(&record, ActorMsg::Command(Command::Disconnected { participant, reason })).await;
     // The writer ends after sending Close (from the actor or above), or with the session.
     tokio::select! {
         _ = writer => {}
@@ -217,10 +170,7 @@ async fn read_loop<R: RecvStream>(
                 if !mc
                     .send(
                         record,
-                        ActorMsg::Command(Command::Message {
-                            participant,
-                            message: Box::new(message),
-                        }),
+                        ActorMsg::Command(Command::Message { participant, message: Box::new(message) }),
                     )
                     .await
                 {

@@ -42,10 +42,7 @@ struct Args {
 }
 
 fn now_us() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_micros() as u64)
-        .unwrap_or(0)
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_micros() as u64).unwrap_or(0)
 }
 
 /// Bytes per frame of each layer at 30 fps: about 150 kbit/s, 500 kbit/s and 1.5 Mbit/s.
@@ -65,9 +62,8 @@ async fn publish(
             (1280, 720, 1_500_000),
         ]))
         .await?;
-    let mut audio: LocalTrack = room
-        .publish_track(TrackOptions::new(TrackSource::Microphone, "synthetic"))
-        .await?;
+    let mut audio: LocalTrack =
+        room.publish_track(TrackOptions::new(TrackSource::Microphone, "synthetic")).await?;
     let seed = room.local_participant().id.as_u64();
     let video_task = async move {
         let mut tick = tokio::time::interval(Duration::from_micros(1_000_000 / FPS));
@@ -158,10 +154,7 @@ async fn main() -> ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
-    let options = ConnectOptions {
-        client_detail: "bot".into(),
-        ..ConnectOptions::default()
-    };
+    let options = ConnectOptions { client_detail: "bot".into(), ..ConnectOptions::default() };
     let mut room = match connect(&args.url, &args.token, options).await {
         Ok(r) => r,
         Err(e) => {
@@ -171,11 +164,8 @@ async fn main() -> ExitCode {
     };
     let me = room.local_participant().clone();
     eprintln!("bot: joined {} as {} ({})", room.meeting(), me.identity, me.id);
-    let mut identities: HashMap<ParticipantId, String> = room
-        .remote_participants()
-        .into_iter()
-        .map(|p| (p.id, p.identity))
-        .collect();
+    let mut identities: HashMap<ParticipantId, String> =
+        room.remote_participants().into_iter().map(|p| (p.id, p.identity)).collect();
     let sender = if args.publish {
         match publish(&room, args.seconds).await {
             Ok(task) => Some(task),
@@ -254,17 +244,10 @@ async fn main() -> ExitCode {
         });
         println!("{line}");
     }
-    eprintln!(
-        "bot: {verified_peers} peer(s) delivered verified media (expected {})",
-        args.expect_peers
-    );
+    eprintln!("bot: {verified_peers} peer(s) delivered verified media (expected {})", args.expect_peers);
     if let Some(d) = disconnected {
         eprintln!("bot: disconnected: {d}");
     }
     room.leave().await;
-    if verified_peers < args.expect_peers || any_bad {
-        ExitCode::FAILURE
-    } else {
-        ExitCode::SUCCESS
-    }
+    if verified_peers < args.expect_peers || any_bad { ExitCode::FAILURE } else { ExitCode::SUCCESS }
 }

@@ -38,6 +38,14 @@ pub enum ClientError {
     /// The server did not answer in time.
     #[error("timed out waiting for the server")]
     Timeout,
+    /// A message above a protocol limit, refused before sending.
+    #[error("{size} bytes is above the limit of {max}")]
+    TooLarge {
+        /// Size of what was to be sent.
+        size: usize,
+        /// The limit.
+        max: usize,
+    },
     /// The operation is invalid in the current state (e.g. a delta frame before any keyframe).
     #[error("invalid use: {0}")]
     InvalidUse(String),
@@ -48,6 +56,7 @@ impl ClientError {
     pub fn code(&self) -> Option<ErrorCode> {
         match self {
             Self::JoinRefused { code, .. } | Self::Server { code, .. } => Some(*code),
+            Self::TooLarge { .. } => Some(ErrorCode::MessageTooLarge),
             _ => None,
         }
     }

@@ -58,6 +58,8 @@ pub struct TrackInfo {
     pub layers: u8,
     /// Publisher's label.
     pub name: String,
+    /// Muted by its publisher or a moderator.
+    pub muted: bool,
 }
 
 impl TrackInfo {
@@ -70,6 +72,7 @@ impl TrackInfo {
             codec: t.codec.clone(),
             layers: t.layers.len().max(1) as u8,
             name: t.name.clone(),
+            muted: t.muted,
         })
     }
 }
@@ -141,6 +144,28 @@ pub enum RoomEvent {
     },
     /// A media frame arrived.
     Frame(RemoteFrame),
+    /// A track was muted or unmuted.
+    TrackMuted {
+        /// Whose track.
+        participant: ParticipantId,
+        /// Which.
+        track: TrackId,
+        /// Muted now.
+        muted: bool,
+        /// The moderator who muted it, if not a self mute.
+        by: Option<ParticipantId>,
+    },
+    /// A data message arrived.
+    DataReceived {
+        /// Sender.
+        from: Option<ParticipantId>,
+        /// Topic.
+        topic: String,
+        /// Payload.
+        payload: Bytes,
+        /// Came on the reliable (ordered) path.
+        reliable: bool,
+    },
     /// An error the server sent outside any request.
     Error {
         /// Code.
@@ -249,6 +274,25 @@ impl Shared {
                 }
                 self.emit(RoomEvent::TrackUnpublished { participant: pid, track: tid });
             }
+            S::TrackMuted(m) => {
+                let (Ok(pid), Ok(tid)) =
+                    (m.participant_id.parse::<ParticipantId>(), m.track_id.parse::<TrackId>())
+                else {
+                    return;
+                };
+                self.emit(RoomEvent::TrackMuted {
+                    participant: pid,
+                    track: tid,
+                    muted: m.muted,
+                    by: m.by_participant_id.parse().ok(),
+                });
+            }
+            S::DataReceived(d) => self.emit(RoomEvent::DataReceived {
+                from: d.from_participant_id.parse().ok(),
+                topic: d.topic,
+                payload: d.payload,
+                reliable: d.reliable,
+            }),
             S::Error(e) => self.emit(RoomEvent::Error {
                 code: ErrorCode::from_proto(e.code).unwrap_or(ErrorCode::Internal),
                 message: e.message,
@@ -257,7 +301,7 @@ impl Shared {
                 self.emit(RoomEvent::Disconnected { code: ErrorCode::from_proto(d.code), reason: d.message })
             }
             // Replies whose request was abandoned, and messages only valid at join time.
-            S::Joined(_) | S::PublishTrackAck(_) | S::SubscribeAck(_) | S::Pong(_) => {}
+            S::Joined(_) | S::PublishTrackAck(_) | S::SubscribeAck(_) | S::Pong(_) | S::Ack(_) => {}
         }
     }
 }
@@ -428,6 +472,20 @@ pub async fn connect(server_url: &str, token: &str, options: ConnectOptions) -> 
             shared.emit(RoomEvent::Disconnected { code, reason });
         });
     }
+    {
+        // Best-effort data messages arrive as signaling-session datagrams.
+        let shared = Arc::clone(&shared);
+        let session = signal_session.clone();
+        tokio::spawn(async move {
+            while let Ok(d) = session.recv_datagram().await {
+                if let Ok(m) = <sig::ServerMessage as prost::Message>::decode(d)
+                    && let Some(body) = m.message
+                {
+                    shared.handle(body);
+                }
+            }
+        });
+    }
     crate::media::spawn_receivers(media.clone(), Arc::clone(&shared));
     let max_datagram_frame = joined
         .limits
@@ -502,6 +560,77 @@ impl Room {
     /// Stops receiving a track.
     pub fn unsubscribe(&self, track: TrackId) -> Result<(), ClientError> {
         self.signal.send(C::Unsubscribe(sig::Unsubscribe { track_id: track.to_string() }))
+    }
+
+    /// Mutes or unmutes one of this participant's tracks; everyone else sees `TrackMuted`.
+    pub async fn set_track_muted(&self, track: TrackId, muted: bool) -> Result<(), ClientError> {
+        let msg = sig::SetTrackMuted { track_id: track.to_string(), muted };
+        self.expect_ack(C::SetTrackMuted(msg)).await
+    }
+
+    /// Sends a data message to everyone else (`to` empty) or to the listed participants.
+    /// Reliable messages (up to 64 KiB) arrive in order and are acknowledged; best-effort ones
+    /// (up to 1 KiB) go as one datagram and may be lost.
+    pub async fn send_data(
+        &self,
+        topic: &str,
+        payload: Bytes,
+        reliable: bool,
+        to: &[ParticipantId],
+    ) -> Result<(), ClientError> {
+        let msg = sig::SendData {
+            topic: topic.to_owned(),
+            payload,
+            reliable,
+            destination_participant_ids: to.iter().map(|p| p.to_string()).collect(),
+        };
+        if reliable {
+            return self.expect_ack(C::SendData(msg)).await;
+        }
+        let max = dark_tower_core::limits::MAX_UNRELIABLE_DATA;
+        if msg.payload.len() > max {
+            return Err(ClientError::TooLarge { size: msg.payload.len(), max });
+        }
+        let envelope = sig::ClientMessage { request_id: 0, message: Some(C::SendData(msg)) };
+        self.signal_session
+            .send_datagram(prost::Message::encode_to_vec(&envelope).into())
+            .map_err(|e| ClientError::Connection(e.to_string()))
+    }
+
+    /// Moderation: mutes another participant's track (host or admin only).
+    pub async fn mute_participant_track(
+        &self,
+        participant: ParticipantId,
+        track: TrackId,
+    ) -> Result<(), ClientError> {
+        let msg = sig::MuteParticipantTrack {
+            participant_id: participant.to_string(),
+            track_id: track.to_string(),
+        };
+        self.expect_ack(C::MuteParticipantTrack(msg)).await
+    }
+
+    /// Moderation: removes a participant from the meeting (host or admin only).
+    pub async fn remove_participant(
+        &self,
+        participant: ParticipantId,
+        reason: &str,
+    ) -> Result<(), ClientError> {
+        let msg =
+            sig::RemoveParticipant { participant_id: participant.to_string(), reason: reason.to_owned() };
+        self.expect_ack(C::RemoveParticipant(msg)).await
+    }
+
+    /// Moderation: ends the meeting for everyone (host or admin only).
+    pub async fn end_meeting(&self, reason: &str) -> Result<(), ClientError> {
+        self.expect_ack(C::EndMeeting(sig::EndMeeting { reason: reason.to_owned() })).await
+    }
+
+    async fn expect_ack(&self, message: C) -> Result<(), ClientError> {
+        match self.signal.request(message).await? {
+            S::Ack(_) => Ok(()),
+            other => Err(ClientError::Protocol(format!("expected Ack, got {other:?}"))),
+        }
     }
 
     /// Measures the signaling round trip.

@@ -44,6 +44,8 @@ pub enum ErrorCode {
     PermissionDenied,
     /// A token for another meeting.
     MeetingMismatch,
+    /// A moderator removed the participant.
+    Removed,
     /// An unsupported protocol version.
     UnsupportedVersion,
     /// A request that is well-formed but invalid (bad field values).
@@ -81,7 +83,7 @@ pub struct CodeSpec {
 
 impl ErrorCode {
     /// Every code, for reverse lookups and tests.
-    pub const ALL: [ErrorCode; 19] = [
+    pub const ALL: [ErrorCode; 20] = [
         Self::Malformed,
         Self::MessageTooLarge,
         Self::ProtocolViolation,
@@ -91,6 +93,7 @@ impl ErrorCode {
         Self::TokenExpired,
         Self::PermissionDenied,
         Self::MeetingMismatch,
+        Self::Removed,
         Self::UnsupportedVersion,
         Self::InvalidRequest,
         Self::MeetingNotFound,
@@ -117,6 +120,7 @@ impl ErrorCode {
             C::TokenExpired => (11, "token_expired", 401, F::Unauthorized),
             C::PermissionDenied => (12, "permission_denied", 403, F::Unauthorized),
             C::MeetingMismatch => (13, "meeting_mismatch", 403, F::Unauthorized),
+            C::Removed => (14, "removed", 403, F::Unauthorized),
             C::UnsupportedVersion => (20, "unsupported_version", 400, F::Incompatible),
             C::InvalidRequest => (21, "invalid_request", 400, F::Incompatible),
             C::MeetingNotFound => (30, "meeting_not_found", 404, F::NotFound),

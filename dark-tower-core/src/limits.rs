@@ -18,3 +18,12 @@ pub const MAX_SIMULCAST_LAYERS: usize = 3;
 
 /// Most temporal layers per spatial layer.
 pub const MAX_TEMPORAL_LAYERS: u8 = 4;
+
+/// Largest payload of a reliable data message.
+pub const MAX_RELIABLE_DATA: usize = 64 * 1024;
+
+/// Largest payload of a best-effort data message (one datagram).
+pub const MAX_UNRELIABLE_DATA: usize = 1024;
+
+/// Longest data message topic.
+pub const MAX_DATA_TOPIC: usize = 256;

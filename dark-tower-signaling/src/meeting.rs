@@ -23,6 +23,8 @@ use dark_tower_core::{PROTOCOL_VERSION, PROTOCOL_VERSIONS};
 use sig::client_message::Message as C;
 use sig::server_message::Message as S;
 
+mod interaction;
+
 /// Tunables of a meeting.
 #[derive(Debug, Clone)]
 pub struct MeetingConfig {
@@ -113,6 +115,13 @@ pub enum Effect {
         /// To whom.
         to: ParticipantId,
         /// What.
+        message: Box<sig::ServerMessage>,
+    },
+    /// Send a message to one participant as a signaling-session datagram (best effort).
+    SendDatagram {
+        /// To whom.
+        to: ParticipantId,
+        /// What (unframed `ServerMessage`).
         message: Box<sig::ServerMessage>,
     },
     /// Tell the media handler.
@@ -434,6 +443,38 @@ impl Meeting {
                     subscriber: from,
                     alias,
                 }));
+            }
+            C::SetTrackMuted(m) => self.set_muted(from, rid, &m.track_id, m.muted, None),
+            C::SendData(d) => self.data(from, rid, d),
+            C::MuteParticipantTrack(m) => {
+                if !self.is_moderator(from) {
+                    return self.error(from, rid, ErrorCode::PermissionDenied, "only hosts may moderate");
+                }
+                match m.participant_id.parse::<ParticipantId>() {
+                    Ok(target) if self.members.contains_key(&target) => {
+                        self.set_muted(target, rid, &m.track_id, true, Some(from))
+                    }
+                    _ => self.error(from, rid, ErrorCode::NotFound, "no such participant"),
+                }
+            }
+            C::RemoveParticipant(r) => {
+                if !self.is_moderator(from) {
+                    return self.error(from, rid, ErrorCode::PermissionDenied, "only hosts may moderate");
+                }
+                match r.participant_id.parse::<ParticipantId>() {
+                    Ok(target) if self.members.contains_key(&target) => {
+                        self.send(from, rid, S::Ack(sig::Ack {}));
+                        self.remove(now, target, sig::LeaveReason::Removed, Some(ErrorCode::Removed));
+                    }
+                    _ => self.error(from, rid, ErrorCode::NotFound, "no such participant"),
+                }
+            }
+            C::EndMeeting(_) => {
+                if !self.is_moderator(from) {
+                    return self.error(from, rid, ErrorCode::PermissionDenied, "only hosts may moderate");
+                }
+                self.send(from, rid, S::Ack(sig::Ack {}));
+                self.end(now);
             }
             C::Ping(p) => self.send(
                 from,

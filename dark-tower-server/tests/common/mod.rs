@@ -45,6 +45,16 @@ impl TestServer {
             .expect("sign")
     }
 
+    pub async fn join_as(&self, meeting: &str, identity: &str, role: dark_tower_core::token::Role) -> Room {
+        let token = TokenBuilder::new(identity)
+            .meeting(meeting)
+            .name(identity)
+            .role(role)
+            .sign(&self.key, SystemTime::now())
+            .expect("sign");
+        dark_tower_client::connect(&self.url, &token, ConnectOptions::default()).await.expect("join")
+    }
+
     pub async fn join(&self, meeting: &str, identity: &str) -> Room {
         dark_tower_client::connect(&self.url, &self.token(meeting, identity), ConnectOptions::default())
             .await

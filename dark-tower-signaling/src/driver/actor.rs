@@ -81,6 +81,12 @@ async fn apply(
                 }
             }
         }
+        Effect::SendDatagram { to, message } => {
+            // Best effort by definition: a full outbox drops it.
+            if let Some(o) = outboxes.get(&to) {
+                let _ = o.try_send(Outgoing::Datagram(message));
+            }
+        }
         Effect::Forward(c) => mc.forwarding.apply(c).await,
         Effect::Close { participant, code, reason } => {
             if let Some(o) = outboxes.remove(&participant) {

@@ -22,6 +22,8 @@ const FLUSH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
 #[derive(Debug)]
 pub(crate) enum Outgoing {
     Message(Box<sig::ServerMessage>),
+    /// Sent as a datagram of the signaling session (unframed), best effort.
+    Datagram(Box<sig::ServerMessage>),
     Close(Option<ErrorCode>, String),
 }
 
@@ -140,7 +142,10 @@ pub(super) async fn serve<S: Session>(
         return refuse(&session, &mut send, ErrorCode::ShuttingDown, "meeting controller stopping").await;
     }
     let writer = tokio::spawn(write_loop(session.clone(), send, out_rx));
-    let end = read_loop(mc, &record, participant, &mut recv, &mut reader).await;
+    let end = tokio::select! {
+        end = read_loop(mc, &record, participant, &mut recv, &mut reader) => end,
+        end = datagram_loop(mc, &record, participant, &session) => end,
+    };
     let reason = match end {
         ReadEnd::Closed => sig::LeaveReason::Disconnected,
         ReadEnd::Codec(e) => {
@@ -182,6 +187,30 @@ async fn read_loop<R: RecvStream>(
     }
 }
 
+/// Best-effort data messages arrive as datagrams: one unframed `ClientMessage` carrying a
+/// `SendData` with `reliable = false`. Anything else is dropped.
+async fn datagram_loop<S: Session>(
+    mc: &MeetingController,
+    record: &dark_tower_core::store::MeetingRecord,
+    participant: ParticipantId,
+    session: &S,
+) -> ReadEnd {
+    while let Ok(d) = session.recv_datagram().await {
+        let Ok(message) = <sig::ClientMessage as prost::Message>::decode(d) else { continue };
+        let best_effort_data =
+            matches!(&message.message, Some(sig::client_message::Message::SendData(s)) if !s.reliable);
+        if !best_effort_data {
+            continue;
+        }
+        let cmd = Command::Message { participant, message: Box::new(message) };
+        if !mc.send(record, ActorMsg::Command(cmd)).await {
+            break;
+        }
+    }
+    // The session is gone; the stream reader reports the same.
+    std::future::pending().await
+}
+
 async fn write_loop<S: Session>(session: S, mut send: S::Send, mut rx: mpsc::Receiver<Outgoing>) {
     while let Some(out) = rx.recv().await {
         match out {
@@ -189,6 +218,10 @@ async fn write_loop<S: Session>(session: S, mut send: S::Send, mut rx: mpsc::Rec
                 if !write(&mut send, &m).await {
                     return;
                 }
+            }
+            Outgoing::Datagram(m) => {
+                // Too large for the path or no datagram support: dropped, as best effort allows.
+                let _ = session.send_datagram(prost::Message::encode_to_vec(m.as_ref()).into());
             }
             Outgoing::Close(code, reason) => {
                 match code {

@@ -1,0 +1,103 @@
+//! Mute state, data messages and moderation: what participants do to each other once joined.
+
+use std::time::SystemTime;
+
+use dark_tower_core::error::ErrorCode;
+use dark_tower_core::ids::{ParticipantId, TrackId};
+use dark_tower_core::limits::{MAX_DATA_TOPIC, MAX_RELIABLE_DATA, MAX_UNRELIABLE_DATA};
+use dark_tower_core::proto::sig;
+use dark_tower_core::token::Role;
+
+use super::{Effect, Meeting, MeetingEvent, S, server};
+
+impl Meeting {
+    pub(super) fn is_moderator(&self, who: ParticipantId) -> bool {
+        self.members.get(&who).is_some_and(|m| m.grant.role == Role::Host || m.grant.admin)
+    }
+
+    /// Sets the mute state of `owner`'s track; `by` is the moderator of a forced mute. The request
+    /// `rid` is answered to `by` (or to `owner` for a self mute).
+    pub(super) fn set_muted(
+        &mut self,
+        owner: ParticipantId,
+        rid: u32,
+        track_id: &str,
+        muted: bool,
+        by: Option<ParticipantId>,
+    ) {
+        let requester = by.unwrap_or(owner);
+        let track =
+            track_id.parse::<TrackId>().ok().filter(|t| self.tracks.get(t).is_some_and(|e| e.owner == owner));
+        let Some(track) = track else {
+            return self.error(requester, rid, ErrorCode::UnknownTrack, "no such track of that participant");
+        };
+        if let Some(e) = self.tracks.get_mut(&track) {
+            e.track.muted = muted;
+        }
+        self.send(requester, rid, S::Ack(sig::Ack {}));
+        let event = S::TrackMuted(sig::TrackMuted {
+            participant_id: owner.to_string(),
+            track_id: track.to_string(),
+            muted,
+            by_participant_id: by.map(|b| b.to_string()).unwrap_or_default(),
+        });
+        // Everyone but the requester, who has its Ack; a muted participant learns it was muted.
+        let to: Vec<_> = self.members.keys().copied().filter(|p| *p != requester).collect();
+        for p in to {
+            self.send(p, 0, event.clone());
+        }
+    }
+
+    pub(super) fn data(&mut self, from: ParticipantId, rid: u32, d: sig::SendData) {
+        let Some(m) = self.members.get(&from) else { return };
+        if !m.grant.can_publish_data {
+            return self.error(from, rid, ErrorCode::PermissionDenied, "not allowed to send data");
+        }
+        if d.topic.len() > MAX_DATA_TOPIC {
+            return self.error(from, rid, ErrorCode::InvalidRequest, "topic longer than 256 bytes");
+        }
+        let max = if d.reliable { MAX_RELIABLE_DATA } else { MAX_UNRELIABLE_DATA };
+        if d.payload.len() > max {
+            let msg = format!("data payload of {} bytes above the limit of {max}", d.payload.len());
+            return self.error(from, rid, ErrorCode::MessageTooLarge, msg);
+        }
+        let mut to = Vec::new();
+        if d.destination_participant_ids.is_empty() {
+            to.extend(self.members.keys().copied().filter(|p| *p != from));
+        } else {
+            for id in &d.destination_participant_ids {
+                match id.parse::<ParticipantId>() {
+                    Ok(p) if self.members.contains_key(&p) => to.push(p),
+                    _ => return self.error(from, rid, ErrorCode::NotFound, format!("no participant {id}")),
+                }
+            }
+        }
+        let msg = S::DataReceived(sig::DataReceived {
+            from_participant_id: from.to_string(),
+            topic: d.topic,
+            payload: d.payload,
+            reliable: d.reliable,
+        });
+        for p in to {
+            if d.reliable {
+                self.send(p, 0, msg.clone());
+            } else {
+                self.effects
+                    .push_back(Effect::SendDatagram { to: p, message: Box::new(server(0, msg.clone())) });
+            }
+        }
+        if rid != 0 {
+            self.send(from, rid, S::Ack(sig::Ack {}));
+        }
+    }
+
+    /// Ends the meeting for everyone.
+    pub(super) fn end(&mut self, now: SystemTime) {
+        let everyone: Vec<_> = self.members.keys().copied().collect();
+        for p in everyone {
+            self.remove(now, p, sig::LeaveReason::MeetingEnded, Some(ErrorCode::MeetingEnded));
+        }
+        self.ended = true;
+        self.effects.push_back(Effect::Event(MeetingEvent::Ended));
+    }
+}

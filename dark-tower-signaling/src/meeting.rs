@@ -24,17 +24,23 @@ use sig::client_message::Message as C;
 use sig::server_message::Message as S;
 
 mod interaction;
+pub mod rate;
 
 /// Tunables of a meeting.
 #[derive(Debug, Clone)]
 pub struct MeetingConfig {
     /// Most tracks one participant may publish.
     pub max_tracks_per_participant: usize,
+    /// Signaling messages per participant.
+    pub rate_limit: rate::RateLimit,
 }
 
 impl Default for MeetingConfig {
     fn default() -> Self {
-        Self { max_tracks_per_participant: MAX_TRACKS_PER_PARTICIPANT }
+        Self {
+            max_tracks_per_participant: MAX_TRACKS_PER_PARTICIPANT,
+            rate_limit: rate::RateLimit::default(),
+        }
     }
 }
 
@@ -149,6 +155,7 @@ struct Member {
     tracks: Vec<TrackId>,
     client_track_ids: HashMap<String, TrackId>,
     subscriptions: HashSet<TrackId>,
+    bucket: rate::Bucket,
 }
 
 #[derive(Debug)]
@@ -250,10 +257,27 @@ impl Meeting {
         match command {
             Command::Join(req) => self.join(now, *req),
             Command::Message { participant, message } => {
-                if !self.members.contains_key(&participant) {
-                    return;
+                let Some(m) = self.members.get_mut(&participant) else { return };
+                match m.bucket.take(now) {
+                    rate::Verdict::Allow => self.message(now, participant, *message),
+                    rate::Verdict::Refuse { reply } => {
+                        if reply {
+                            let rid = message.request_id;
+                            self.error(
+                                participant,
+                                rid,
+                                ErrorCode::RateLimited,
+                                "too many signaling messages",
+                            );
+                        }
+                    }
+                    rate::Verdict::Disconnect => self.remove(
+                        now,
+                        participant,
+                        sig::LeaveReason::ProtocolError,
+                        Some(ErrorCode::RateLimited),
+                    ),
                 }
-                self.message(now, participant, *message);
             }
             Command::Disconnected { participant, reason } => self.remove(now, participant, reason, None),
         }
@@ -323,6 +347,7 @@ impl Meeting {
             tracks: Vec::new(),
             client_track_ids: HashMap::new(),
             subscriptions: HashSet::new(),
+            bucket: rate::Bucket::new(self.config.rate_limit, now),
         };
         let hidden = member.grant.hidden;
         let me = self.participant_proto(id, &member);

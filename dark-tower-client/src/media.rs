@@ -3,10 +3,10 @@
 
 use std::sync::Arc;
 
-use dark_tower_core::codec::media::{MediaFrame, MediaStreamReader};
+use dark_tower_core::codec::media::MediaFrame;
 use dark_tower_core::limits::{MAX_DATAGRAM_FRAME, MAX_MEDIA_FRAME};
 use dark_tower_core::transport::wt::WtSession;
-use dark_tower_core::transport::{RecvStream, Session};
+use dark_tower_core::transport::{MediaStreamFrames, RecvStream, Session};
 
 use crate::room::{RemoteFrame, RoomEvent, Shared};
 
@@ -29,25 +29,16 @@ pub(crate) fn spawn_receivers(session: WtSession, shared: Arc<Shared>) {
     });
 }
 
-async fn read_stream<R: RecvStream>(mut recv: R, shared: Arc<Shared>) {
-    let mut reader = MediaStreamReader::new(MAX_MEDIA_FRAME);
-    let mut buf = vec![0u8; 32 * 1024];
+async fn read_stream<R: RecvStream>(recv: R, shared: Arc<Shared>) {
+    let mut frames = MediaStreamFrames::new(recv, MAX_MEDIA_FRAME);
     loop {
-        match recv.read(&mut buf).await {
-            Ok(Some(n)) => {
-                reader.push(&buf[..n]);
-                loop {
-                    match reader.next_frame() {
-                        Ok(Some(frame)) => emit(&shared, frame, false),
-                        Ok(None) => break,
-                        Err(e) => {
-                            tracing::warn!(error = %e, "bad media stream from server");
-                            return;
-                        }
-                    }
-                }
+        match frames.next().await {
+            Ok(Some(frame)) => emit(&shared, frame, false),
+            Ok(None) => return,
+            Err(e) => {
+                tracing::warn!(error = %e, "bad media stream from server");
+                return frames.stop(e.code().wire());
             }
-            Ok(None) | Err(_) => return,
         }
     }
 }

@@ -94,3 +94,47 @@ pub trait RecvStream: Send + 'static {
     /// Asks the peer to stop sending.
     fn stop(self, code: u32);
 }
+
+/// Pulls the frames of one media stream, in order.
+///
+/// [`MediaStreamFrames::next`] returns `Ok(None)` when the stream ends cleanly or the peer
+/// abandons it (reset, lost connection), and the codec error when it carries something malformed;
+/// the caller decides what that costs the session. Frames above the limit are refused before their
+/// body is buffered.
+pub struct MediaStreamFrames<R> {
+    recv: R,
+    reader: crate::codec::media::MediaStreamReader,
+    buf: Vec<u8>,
+}
+
+impl<R: RecvStream> MediaStreamFrames<R> {
+    /// Reads `recv`, allowing frames of up to `max_frame` bytes.
+    pub fn new(recv: R, max_frame: usize) -> Self {
+        Self {
+            recv,
+            reader: crate::codec::media::MediaStreamReader::new(max_frame),
+            buf: vec![0u8; 32 * 1024],
+        }
+    }
+
+    /// The next frame.
+    pub async fn next(
+        &mut self,
+    ) -> Result<Option<crate::codec::media::MediaFrame>, crate::codec::media::MediaCodecError> {
+        loop {
+            if let Some(frame) = self.reader.next_frame()? {
+                return Ok(Some(frame));
+            }
+            match self.recv.read(&mut self.buf).await {
+                Ok(Some(n)) => self.reader.push(&self.buf[..n]),
+                Ok(None) => return self.reader.finish().map(|()| None),
+                Err(_) => return Ok(None),
+            }
+        }
+    }
+
+    /// Gives the stream up, asking the peer to stop sending with `code`.
+    pub fn stop(self, code: u32) {
+        self.recv.stop(code);
+    }
+}

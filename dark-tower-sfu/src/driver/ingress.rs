@@ -5,10 +5,10 @@
 use std::sync::atomic::Ordering;
 
 use bytes::Bytes;
-use dark_tower_core::codec::media::{MediaFrame, MediaStreamReader};
+use dark_tower_core::codec::media::MediaFrame;
 use dark_tower_core::error::ErrorCode;
 use dark_tower_core::ids::MeetingName;
-use dark_tower_core::transport::{RecvStream, Session};
+use dark_tower_core::transport::{MediaStreamFrames, RecvStream, Session};
 use tokio::task::JoinSet;
 
 use super::{ActorMsg, MediaHandler};
@@ -72,31 +72,21 @@ async fn read_stream<R: RecvStream>(
     handler: &MediaHandler,
     meeting: &MeetingName,
     session: SessionId,
-    mut recv: R,
+    recv: R,
 ) -> Result<(), (ErrorCode, String)> {
-    let mut reader = MediaStreamReader::new(handler.config.max_frame);
-    let mut buf = vec![0u8; 32 * 1024];
+    let mut frames = MediaStreamFrames::new(recv, handler.config.max_frame);
     loop {
-        match recv.read(&mut buf).await {
-            Ok(Some(n)) => {
-                reader.push(&buf[..n]);
-                loop {
-                    match reader.next_frame() {
-                        Ok(Some(frame)) => {
-                            let input = Input::Frame { session, frame, via: Via::Stream };
-                            handler.send(meeting, ActorMsg::Input(input)).await;
-                        }
-                        Ok(None) => break,
-                        Err(e) => {
-                            recv.stop(e.code().wire());
-                            return Err((e.code(), e.to_string()));
-                        }
-                    }
-                }
+        match frames.next().await {
+            Ok(Some(frame)) => {
+                let input = Input::Frame { session, frame, via: Via::Stream };
+                handler.send(meeting, ActorMsg::Input(input)).await;
             }
-            Ok(None) => return reader.finish().map_err(|e| (e.code(), e.to_string())),
-            // A publisher may abandon a group (reset); the connection's own end is handled above.
-            Err(_) => return Ok(()),
+            Ok(None) => return Ok(()),
+            Err(e) => {
+                let code = e.code();
+                frames.stop(code.wire());
+                return Err((code, e.to_string()));
+            }
         }
     }
 }

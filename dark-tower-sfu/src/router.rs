@@ -113,33 +113,40 @@ pub struct RouterStats {
 
 #[derive(Debug, Default)]
 struct Group {
+    /// The cached group, if its keyframe was seen and it is still complete.
     seq: Option<u64>,
+    /// The newest group seen on this layer. Groups travel on separate streams, so frames of an
+    /// older group — even its keyframe — may arrive after a newer group started; they never
+    /// replace it.
+    newest: Option<u64>,
     frames: Vec<MediaFrame>,
     bytes: usize,
 }
 
 impl Group {
+    fn clear(&mut self) {
+        self.seq = None;
+        self.frames.clear();
+        self.bytes = 0;
+    }
+
     fn push(&mut self, frame: &MediaFrame) {
         let h = &frame.header;
-        if h.keyframe {
-            self.seq = Some(h.group_seq);
-            self.frames.clear();
-            self.bytes = 0;
-        } else if self.seq.is_some_and(|cur| h.group_seq < cur) {
-            // A late frame of an earlier group (groups travel on separate streams).
+        if self.newest.is_some_and(|n| h.group_seq < n) {
             return;
+        }
+        self.newest = Some(h.group_seq);
+        if h.keyframe {
+            self.clear();
+            self.seq = Some(h.group_seq);
         } else if self.seq != Some(h.group_seq) {
             // A group whose keyframe we did not see cannot start anyone.
-            self.seq = None;
-            self.frames.clear();
-            self.bytes = 0;
+            self.clear();
             return;
         }
         self.bytes += frame.payload.len();
         if self.bytes > MAX_CACHED_GROUP_BYTES {
-            self.seq = None;
-            self.frames.clear();
-            self.bytes = 0;
+            self.clear();
             return;
         }
         self.frames.push(frame.clone());
@@ -151,6 +158,9 @@ struct Subscription {
     max_spatial: Option<u8>,
     /// Layer being forwarded; `None` until a keyframe starts it.
     layer: Option<u8>,
+    /// The group at which forwarding on `layer` started: the subscriber has every keyframe from
+    /// there on, and a late frame of an earlier group would be undecodable for it.
+    from_group: u64,
 }
 
 #[derive(Debug)]
@@ -247,10 +257,11 @@ impl Router {
                 self.participants.entry(subscriber).or_default();
                 let session = self.participants.get(&subscriber).and_then(|p| p.session);
                 if let Some(track) = self.tracks.get_mut(&alias) {
-                    let sub = track
-                        .subscribers
-                        .entry(subscriber)
-                        .or_insert(Subscription { max_spatial, layer: None });
+                    let sub = track.subscribers.entry(subscriber).or_insert(Subscription {
+                        max_spatial,
+                        layer: None,
+                        from_group: 0,
+                    });
                     sub.max_spatial = max_spatial;
                     if let Some(session) = session {
                         Self::start_from_cache(
@@ -348,9 +359,7 @@ impl Router {
         }
         let target = track.target_layer(sub);
         let group = &track.groups[target as usize];
-        if group.seq.is_none() || group.frames.is_empty() {
-            return;
-        }
+        let Some(group_seq) = group.seq.filter(|_| !group.frames.is_empty()) else { return };
         for f in &group.frames {
             stats.frames_out += 1;
             stats.bytes_out += f.payload.len() as u64;
@@ -358,6 +367,7 @@ impl Router {
         }
         if let Some(sub) = track.subscribers.get_mut(&subscriber) {
             sub.layer = Some(target);
+            sub.from_group = group_seq;
         }
     }
 
@@ -415,9 +425,13 @@ impl Router {
             if track.kind == TrackKind::Video {
                 let top = layers.saturating_sub(1);
                 let target = sub.max_spatial.map_or(top, |m| m.min(top));
-                if layer == target && keyframe {
+                let group = frame.header.group_seq;
+                if layer == target && keyframe && (sub.layer != Some(target) || group >= sub.from_group) {
+                    if sub.layer != Some(target) {
+                        sub.from_group = group;
+                    }
                     sub.layer = Some(target);
-                } else if sub.layer != Some(layer) {
+                } else if sub.layer != Some(layer) || group < sub.from_group {
                     continue;
                 }
             }
@@ -425,5 +439,52 @@ impl Router {
             self.stats.bytes_out += frame.payload.len() as u64;
             self.out.push_back(Output::Forward { session: sub_session, frame: frame.clone(), via: out_via });
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bytes::Bytes;
+    use dark_tower_core::codec::media::MediaHeader;
+
+    fn frame(group: u64, seq: u32) -> MediaFrame {
+        MediaFrame {
+            header: MediaHeader {
+                track_alias: TrackAlias(1),
+                spatial_id: 0,
+                temporal_id: 0,
+                group_seq: group,
+                frame_seq: seq,
+                capture_ts_us: 0,
+                keyframe: seq == 0,
+                discardable: false,
+                end_of_group: false,
+                audio_level: None,
+            },
+            payload: Bytes::from_static(b"x"),
+        }
+    }
+
+    #[test]
+    fn late_frames_of_older_groups_never_replace_the_cache() {
+        let mut g = Group::default();
+        for f in [frame(0, 0), frame(1, 0), frame(2, 0), frame(0, 1), frame(1, 1), frame(2, 1), frame(1, 2)] {
+            g.push(&f);
+        }
+        assert_eq!(g.seq, Some(2));
+        let cached: Vec<_> = g.frames.iter().map(|f| (f.header.group_seq, f.header.frame_seq)).collect();
+        assert_eq!(cached, [(2, 0), (2, 1)]);
+    }
+
+    #[test]
+    fn a_group_without_its_keyframe_is_not_cached() {
+        let mut g = Group::default();
+        g.push(&frame(0, 0));
+        g.push(&frame(1, 1));
+        assert_eq!(g.seq, None);
+        assert!(g.frames.is_empty());
+        g.push(&frame(2, 0));
+        assert_eq!(g.seq, Some(2));
     }
 }

@@ -85,11 +85,12 @@ mod tests {
         let t1 = t0 + Duration::from_millis(200);
         assert_eq!(b.take(t1), Verdict::Allow);
         assert_eq!(b.take(t1), Verdict::Refuse { reply: true });
-        for i in 2..20 {
+        // Refusals 2..=10 in a row are answered, 11..=19 silent, the 20th disconnects.
+        for i in 2..=20 {
             let v = b.take(t1);
-            if i < 10 {
+            if i <= 10 {
                 assert_eq!(v, Verdict::Refuse { reply: true });
-            } else if i < 19 {
+            } else if i < 20 {
                 assert_eq!(v, Verdict::Refuse { reply: false });
             } else {
                 assert_eq!(v, Verdict::Disconnect);

@@ -684,6 +684,7 @@ fn every_error_code_has_its_documented_wire_number() {
         (11, "token_expired", 401),
         (12, "permission_denied", 403),
         (13, "meeting_mismatch", 403),
+        (14, "removed", 403),
         (20, "unsupported_version", 400),
         (21, "invalid_request", 400),
         (30, "meeting_not_found", 404),

@@ -118,10 +118,13 @@ async fn collect(
             .all(|p| got.get(p).is_some_and(|r| r.video.len() >= want_video && r.audio.len() >= want_audio))
     };
     while !done(&got) {
-        let ev = tokio::time::timeout(Duration::from_secs(20), room.next_event())
-            .await
-            .expect("frames arrive in time")
-            .expect("room open");
+        let ev = match tokio::time::timeout(Duration::from_secs(20), room.next_event()).await {
+            Ok(ev) => ev.expect("room open"),
+            Err(_) => {
+                let counts: Vec<_> = got.iter().map(|(p, r)| (*p, r.video.len(), r.audio.len())).collect();
+                panic!("frames did not arrive in time; (publisher, video, audio) so far: {counts:?}");
+            }
+        };
         if let RoomEvent::Frame(f) = ev {
             let track = f.track.expect("frame of a known track");
             let (publisher, is_video) = tracks[&track];

@@ -158,9 +158,38 @@ struct Subscription {
     max_spatial: Option<u8>,
     /// Layer being forwarded; `None` until a keyframe starts it.
     layer: Option<u8>,
-    /// The group at which forwarding on `layer` started: the subscriber has every keyframe from
-    /// there on, and a late frame of an earlier group would be undecodable for it.
-    from_group: u64,
+    /// Groups of `layer` whose keyframe the subscriber received, newest last: only their frames
+    /// are decodable for it. Groups travel on separate streams and may arrive out of order, so a
+    /// group is admitted whenever its keyframe comes, unless it is older than the whole window.
+    admitted: VecDeque<u64>,
+}
+
+/// Groups per subscription that may be in flight at once.
+const ADMITTED_GROUPS: usize = 4;
+
+impl Subscription {
+    /// Admits group `g` on seeing its keyframe; false if it is too old to matter.
+    fn admit(&mut self, g: u64) -> bool {
+        if self.admitted.contains(&g) {
+            return true;
+        }
+        if self.admitted.len() >= ADMITTED_GROUPS && self.admitted.iter().all(|a| *a > g) {
+            return false;
+        }
+        let at = self.admitted.iter().position(|a| *a > g).unwrap_or(self.admitted.len());
+        self.admitted.insert(at, g);
+        while self.admitted.len() > ADMITTED_GROUPS {
+            self.admitted.pop_front();
+        }
+        true
+    }
+
+    /// Starts (or restarts) forwarding `layer` at group `g`.
+    fn start(&mut self, layer: u8, g: u64) {
+        self.layer = Some(layer);
+        self.admitted.clear();
+        self.admitted.push_back(g);
+    }
 }
 
 #[derive(Debug)]
@@ -260,7 +289,7 @@ impl Router {
                     let sub = track.subscribers.entry(subscriber).or_insert(Subscription {
                         max_spatial,
                         layer: None,
-                        from_group: 0,
+                        admitted: VecDeque::new(),
                     });
                     sub.max_spatial = max_spatial;
                     if let Some(session) = session {
@@ -366,8 +395,7 @@ impl Router {
             out.push_back(Output::Forward { session, frame: f.clone(), via: Via::Stream });
         }
         if let Some(sub) = track.subscribers.get_mut(&subscriber) {
-            sub.layer = Some(target);
-            sub.from_group = group_seq;
+            sub.start(target, group_seq);
         }
     }
 
@@ -426,12 +454,17 @@ impl Router {
                 let top = layers.saturating_sub(1);
                 let target = sub.max_spatial.map_or(top, |m| m.min(top));
                 let group = frame.header.group_seq;
-                if layer == target && keyframe && (sub.layer != Some(target) || group >= sub.from_group) {
-                    if sub.layer != Some(target) {
-                        sub.from_group = group;
-                    }
-                    sub.layer = Some(target);
-                } else if sub.layer != Some(layer) || group < sub.from_group {
+                let forward = if layer == target && keyframe && sub.layer != Some(target) {
+                    sub.start(target, group);
+                    true
+                } else if sub.layer != Some(layer) {
+                    false
+                } else if keyframe {
+                    sub.admit(group)
+                } else {
+                    sub.admitted.contains(&group)
+                };
+                if !forward {
                     continue;
                 }
             }
@@ -486,5 +519,51 @@ mod tests {
         assert!(g.frames.is_empty());
         g.push(&frame(2, 0));
         assert_eq!(g.seq, Some(2));
+    }
+
+    #[test]
+    fn groups_arriving_out_of_order_are_each_forwarded_whole() {
+        let now = Instant::now();
+        let mut r = Router::new();
+        let (publisher, subscriber) = (ParticipantId::from_u64(1), ParticipantId::from_u64(2));
+        let meeting = dark_tower_core::ids::MeetingName::new("m").expect("name");
+        r.handle_input(
+            now,
+            Input::Command(ForwardingCommand::TrackPublished {
+                meeting: meeting.clone(),
+                publisher,
+                track: dark_tower_core::ids::TrackId::from_u64(9),
+                alias: TrackAlias(1),
+                kind: TrackKind::Video,
+                layers: 1,
+            }),
+        );
+        for (session, participant) in [(SessionId(1), publisher), (SessionId(2), subscriber)] {
+            r.handle_input(
+                now,
+                Input::SessionAttached { session, participant, publish: true, subscribe: true },
+            );
+        }
+        r.handle_input(
+            now,
+            Input::Command(ForwardingCommand::Subscribe {
+                meeting,
+                subscriber,
+                alias: TrackAlias(1),
+                max_spatial: None,
+            }),
+        );
+        // Group 1 overtakes group 0; a delta of group 2 arrives without its keyframe.
+        let order = [(1, 0), (0, 0), (1, 1), (0, 1), (2, 1), (0, 2)];
+        for (g, f) in order {
+            r.handle_input(now, Input::Frame { session: SessionId(1), frame: frame(g, f), via: Via::Stream });
+        }
+        let mut got = Vec::new();
+        while let Some(o) = r.poll_output() {
+            if let Output::Forward { session: SessionId(2), frame, .. } = o {
+                got.push((frame.header.group_seq, frame.header.frame_seq));
+            }
+        }
+        assert_eq!(got, [(1, 0), (0, 0), (1, 1), (0, 1), (0, 2)]);
     }
 }

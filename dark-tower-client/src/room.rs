@@ -155,6 +155,15 @@ pub enum RoomEvent {
         /// The moderator who muted it, if not a self mute.
         by: Option<ParticipantId>,
     },
+    /// The participants speaking now changed: loudest first, with a level from 0 to 1.
+    ActiveSpeakersChanged(Vec<(ParticipantId, f32)>),
+    /// The media handler needs a keyframe of one of this participant's tracks: encode one soon.
+    KeyframeRequested {
+        /// The track.
+        track: TrackId,
+        /// The layer.
+        spatial_id: u8,
+    },
     /// A data message arrived.
     DataReceived {
         /// Sender.
@@ -293,6 +302,14 @@ impl Shared {
                 payload: d.payload,
                 reliable: d.reliable,
             }),
+            S::ActiveSpeakers(a) => self.emit(RoomEvent::ActiveSpeakersChanged(
+                a.speakers.iter().filter_map(|s| Some((s.participant_id.parse().ok()?, s.level))).collect(),
+            )),
+            S::KeyframeRequest(k) => {
+                if let (Ok(track), Ok(spatial_id)) = (k.track_id.parse(), u8::try_from(k.spatial_id)) {
+                    self.emit(RoomEvent::KeyframeRequested { track, spatial_id });
+                }
+            }
             S::Error(e) => self.emit(RoomEvent::Error {
                 code: ErrorCode::from_proto(e.code).unwrap_or(ErrorCode::Internal),
                 message: e.message,

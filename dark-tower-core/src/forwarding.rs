@@ -83,6 +83,46 @@ pub trait MediaForwarding: Send + Sync + 'static {
     async fn apply(&self, command: ForwardingCommand);
 }
 
+/// What the media handler tells the meeting controller.
+#[derive(Debug, Clone, PartialEq)]
+pub enum MediaReport {
+    /// Audio levels of the meeting's publishers over the last interval: 0 (loudest) to 127
+    /// (silence), -dBov as in the frame header. Participants who sent no audio are absent.
+    AudioLevels {
+        /// Meeting.
+        meeting: MeetingName,
+        /// (participant, quietest-to-loudest level over the interval: the loudest seen).
+        levels: Vec<(ParticipantId, u8)>,
+    },
+    /// A subscriber needs a keyframe of `alias`'s `spatial_id` layer.
+    KeyframeNeeded {
+        /// Meeting.
+        meeting: MeetingName,
+        /// The publisher to ask.
+        publisher: ParticipantId,
+        /// The track.
+        alias: TrackAlias,
+        /// The layer.
+        spatial_id: u8,
+    },
+}
+
+impl MediaReport {
+    /// The meeting the report is about.
+    pub fn meeting(&self) -> &MeetingName {
+        match self {
+            Self::AudioLevels { meeting, .. } | Self::KeyframeNeeded { meeting, .. } => meeting,
+        }
+    }
+}
+
+/// Receives reports from the media handler (implemented by the meeting controller).
+#[async_trait]
+pub trait MediaFeedback: Send + Sync + 'static {
+    /// Handles one report; must not block for long (the SFU's meeting actor waits).
+    async fn report(&self, report: MediaReport);
+}
+
 /// Records commands instead of forwarding; for tests of the MC and for signaling-only nodes.
 #[derive(Debug, Default)]
 pub struct RecordingForwarding {

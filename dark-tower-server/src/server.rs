@@ -169,6 +169,8 @@ impl ServerBuilder {
         mc_config.auto_create_meetings = config.auto_create_meetings;
         let forwarding: Arc<dyn MediaForwarding> = mh.clone();
         let mc = MeetingController::new(mc_config, Arc::clone(&store), forwarding, webhooks);
+        let feedback: Arc<dyn dark_tower_core::forwarding::MediaFeedback> = mc.clone();
+        mh.set_feedback(feedback);
 
         let ready = Readiness::default();
         let routes = Arc::new(Routes {

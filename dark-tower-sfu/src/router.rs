@@ -21,6 +21,9 @@ use dark_tower_core::ids::{ParticipantId, TrackAlias};
 use dark_tower_core::limits::MAX_SIMULCAST_LAYERS;
 use dark_tower_core::track::TrackKind;
 
+mod feedback;
+pub use feedback::{Feedback, KEYFRAME_INTERVAL, LEVEL_INTERVAL};
+
 /// A media session, as numbered by the driver.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct SessionId(pub u64);
@@ -81,6 +84,8 @@ pub enum Output {
         /// Audio (datagram) or video (stream per group).
         via: Via,
     },
+    /// Tell the meeting controller.
+    Report(Feedback),
     /// Close the session; `code` is `None` for a normal close.
     CloseSession {
         /// Which.
@@ -223,6 +228,8 @@ pub struct Router {
     sessions: HashMap<SessionId, ParticipantId>,
     out: VecDeque<Output>,
     stats: RouterStats,
+    reporter: feedback::Reporter,
+    now: Option<Instant>,
 }
 
 impl Router {
@@ -251,8 +258,35 @@ impl Router {
         self.out.pop_front()
     }
 
+    /// When [`Router::handle_timeout`] must next be called, if ever.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.reporter.poll_timeout()
+    }
+
+    /// Advances timers to `now` (audio level reports).
+    pub fn handle_timeout(&mut self, now: Instant) {
+        self.now = Some(now);
+        if let Some(f) = self.reporter.handle_timeout(now) {
+            self.out.push_back(Output::Report(f));
+        }
+    }
+
+    /// Asks the publisher of `alias` for a keyframe of `layer`, unless asked recently.
+    fn request_keyframe(&mut self, alias: TrackAlias, layer: u8) {
+        let Some(publisher) = self.tracks.get(&alias).map(|t| t.publisher) else { return };
+        let Some(now) = self.now else { return };
+        if self.reporter.keyframe(now, alias, layer) {
+            self.out.push_back(Output::Report(Feedback::KeyframeNeeded {
+                publisher,
+                alias,
+                spatial_id: layer,
+            }));
+        }
+    }
+
     /// Feeds one input at time `now`.
-    pub fn handle_input(&mut self, _now: Instant, input: Input) {
+    pub fn handle_input(&mut self, now: Instant, input: Input) {
+        self.now = Some(now);
         match input {
             Input::Command(c) => self.handle_command(c),
             Input::SessionAttached { session, participant, publish, subscribe: _ } => {
@@ -281,6 +315,7 @@ impl Router {
             }
             ForwardingCommand::TrackUnpublished { alias, .. } => {
                 self.tracks.remove(&alias);
+                self.reporter.forget_track(alias);
             }
             ForwardingCommand::Subscribe { subscriber, alias, max_spatial, .. } => {
                 self.participants.entry(subscriber).or_default();
@@ -301,6 +336,9 @@ impl Router {
                             subscriber,
                             session,
                         );
+                    }
+                    if let Some(layer) = Self::keyframe_needed(track, subscriber) {
+                        self.request_keyframe(alias, layer);
                     }
                 }
             }
@@ -336,11 +374,18 @@ impl Router {
         }
         p.publish = publish;
         self.sessions.insert(session, participant);
+        let mut needed = Vec::new();
         for (alias, track) in self.tracks.iter_mut() {
             if let Some(sub) = track.subscribers.get_mut(&participant) {
                 sub.layer = None;
                 Self::start_from_cache(&mut self.out, &mut self.stats, *alias, track, participant, session);
+                if let Some(layer) = Self::keyframe_needed(track, participant) {
+                    needed.push((*alias, layer));
+                }
             }
+        }
+        for (alias, layer) in needed {
+            self.request_keyframe(alias, layer);
         }
     }
 
@@ -366,6 +411,13 @@ impl Router {
         if !known && self.participants.get(&participant).is_some_and(|p| p.session.is_none()) {
             self.participants.remove(&participant);
         }
+    }
+
+    /// The layer a video subscriber waits for a keyframe of, if it is not receiving its target.
+    fn keyframe_needed(track: &Track, subscriber: ParticipantId) -> Option<u8> {
+        let sub = track.subscribers.get(&subscriber)?;
+        let target = track.target_layer(sub);
+        (track.kind == TrackKind::Video && sub.layer != Some(target)).then_some(target)
     }
 
     /// Replays the cached group of the target layer, if there is one, so the subscriber starts now.
@@ -440,6 +492,9 @@ impl Router {
             return;
         }
         self.stats.frames_in += 1;
+        if let (TrackKind::Audio, Some(level), Some(now)) = (track.kind, frame.header.audio_level, self.now) {
+            self.reporter.audio_level(now, participant, level);
+        }
         let out_via = if track.kind == TrackKind::Audio { via } else { Via::Stream };
         if track.kind == TrackKind::Video {
             track.groups[layer as usize].push(&frame);

@@ -3,9 +3,12 @@
 
 mod common;
 
-use common::{Sim, labels_to, pid};
+use common::{Sim, forward_sessions, labels_to, pid};
+use dark_tower_core::ids::TrackAlias;
 use dark_tower_core::track::TrackKind;
+use dark_tower_sfu::Output;
 use dark_tower_sfu::Via;
+use dark_tower_sfu::router::Feedback;
 
 const PUB: u64 = 1;
 const ALIAS: u32 = 7;
@@ -72,8 +75,10 @@ fn late_subscriber_with_max_spatial_0_gets_layer_0() {
 #[test]
 fn subscription_made_before_the_session_attaches_starts_on_attach() {
     let mut sim = publishing();
-    // The controller subscribes the participant before its media session is open.
-    assert!(sim.subscribe(pid(2), ALIAS, Some(1)).is_empty());
+    // The controller subscribes the participant before its media session is open: nothing is
+    // forwarded yet, and the cached group makes a keyframe request unnecessary.
+    let out = sim.subscribe(pid(2), ALIAS, Some(1));
+    assert!(forward_sessions(&out).is_empty());
     let out = sim.attach(2, pid(2), false);
     assert_eq!(labels_to(&out, 2), group(1, 1, 4));
     assert_eq!(out.len(), 4);
@@ -106,8 +111,20 @@ fn without_a_cached_keyframe_the_subscriber_waits_for_the_next_one() {
     }
     sim.attach(2, pid(2), false);
     sim.attach(3, pid(3), false);
-    assert!(sim.subscribe(pid(2), ALIAS, None).is_empty(), "nothing decodable to replay");
-    assert!(sim.subscribe(pid(3), ALIAS, Some(0)).is_empty(), "nothing decodable to replay");
+    // Nothing decodable to replay: no forwards, and the publisher is asked for a keyframe of
+    // each wanted layer.
+    for (who, max, layer) in [(2, None, 2), (3, Some(0), 0)] {
+        let out = sim.subscribe(pid(who), ALIAS, max);
+        assert!(forward_sessions(&out).is_empty(), "nothing decodable to replay");
+        assert_eq!(
+            out,
+            vec![Output::Report(Feedback::KeyframeNeeded {
+                publisher: pid(1),
+                alias: TrackAlias(ALIAS),
+                spatial_id: layer
+            })]
+        );
+    }
 
     // More deltas of the same group still go to nobody.
     for layer in 0..3 {

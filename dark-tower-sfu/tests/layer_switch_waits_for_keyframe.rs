@@ -25,7 +25,7 @@ fn on_top_layer() -> Sim {
     sim.attach(PUB, pid(1), true);
     sim.publish(pid(1), ALIAS, TrackKind::Video, 3);
     sim.attach(SUB, pid(2), false);
-    assert!(sim.subscribe(pid(2), ALIAS, None).is_empty(), "nothing cached yet");
+    assert!(labels_to(&sim.subscribe(pid(2), ALIAS, None), SUB).is_empty(), "nothing cached yet");
     assert_eq!(all_layers(&mut sim, 1, 0), vec![(ALIAS, 2, 1, 0)]);
     assert_eq!(all_layers(&mut sim, 1, 1), vec![(ALIAS, 2, 1, 1)]);
     sim

@@ -71,6 +71,8 @@ pub enum Command {
         /// What.
         message: Box<sig::ClientMessage>,
     },
+    /// A report from the media handler (audio levels, keyframe requests).
+    Media(dark_tower_core::forwarding::MediaReport),
     /// A participant's session ended without `Leave`.
     Disconnected {
         /// Who.
@@ -177,6 +179,7 @@ pub struct Meeting {
     effects: VecDeque<Effect>,
     empty_since: Option<SystemTime>,
     ended: bool,
+    active_speakers: Vec<ParticipantId>,
 }
 
 fn micros(t: SystemTime) -> u64 {
@@ -210,6 +213,7 @@ impl Meeting {
             effects: VecDeque::new(),
             empty_since: Some(now),
             ended: false,
+            active_speakers: Vec::new(),
         }
     }
 
@@ -280,6 +284,7 @@ impl Meeting {
                 }
             }
             Command::Disconnected { participant, reason } => self.remove(now, participant, reason, None),
+            Command::Media(report) => self.media_report(report),
         }
     }
 

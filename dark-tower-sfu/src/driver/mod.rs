@@ -7,10 +7,10 @@ mod ingress;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
 
 use async_trait::async_trait;
-use dark_tower_core::forwarding::{ForwardingCommand, MediaForwarding};
+use dark_tower_core::forwarding::{ForwardingCommand, MediaFeedback, MediaForwarding};
 use dark_tower_core::ids::MeetingName;
 use dark_tower_core::limits::{MAX_DATAGRAM_FRAME, MAX_MEDIA_FRAME};
 use dark_tower_core::token::TicketClaims;
@@ -72,6 +72,7 @@ pub struct MediaHandler {
     meetings: Mutex<HashMap<MeetingName, mpsc::Sender<ActorMsg>>>,
     next_session: AtomicU64,
     counters: Arc<HandlerCounters>,
+    feedback: OnceLock<Arc<dyn MediaFeedback>>,
     me: Weak<MediaHandler>,
 }
 
@@ -89,8 +90,15 @@ impl MediaHandler {
             meetings: Mutex::default(),
             next_session: AtomicU64::new(1),
             counters: Arc::default(),
+            feedback: OnceLock::new(),
             me: me.clone(),
         })
+    }
+
+    /// Where audio levels and keyframe requests go (the meeting controller). Set once; later
+    /// calls are ignored and return false.
+    pub fn set_feedback(&self, feedback: Arc<dyn MediaFeedback>) -> bool {
+        self.feedback.set(feedback).is_ok()
     }
 
     /// Live counters.

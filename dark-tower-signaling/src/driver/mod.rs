@@ -17,6 +17,13 @@ use tokio::sync::mpsc;
 
 use crate::meeting::{Command, JoinRequest, MeetingConfig};
 
+#[async_trait::async_trait]
+impl dark_tower_core::forwarding::MediaFeedback for MeetingController {
+    async fn report(&self, report: dark_tower_core::forwarding::MediaReport) {
+        self.route_report(report);
+    }
+}
+
 /// Tunables and wiring of the meeting controller.
 #[derive(Debug, Clone)]
 pub struct McConfig {
@@ -184,6 +191,15 @@ impl MeetingController {
         }
         map.remove(name);
         true
+    }
+
+    /// Hands a media report to its meeting without waiting: reports are soft state, and a busy
+    /// meeting drops them rather than slowing the media handler down.
+    fn route_report(&self, report: dark_tower_core::forwarding::MediaReport) {
+        let tx = self.lock_meetings().get(report.meeting()).cloned();
+        if let Some(tx) = tx {
+            let _ = tx.try_send(ActorMsg::Command(Command::Media(report)));
+        }
     }
 
     /// Serves one signaling session whose access token was verified (and checked to be for

@@ -3,7 +3,8 @@
 use std::time::SystemTime;
 
 use dark_tower_core::error::ErrorCode;
-use dark_tower_core::ids::{ParticipantId, TrackId};
+use dark_tower_core::forwarding::MediaReport;
+use dark_tower_core::ids::{ParticipantId, TrackAlias, TrackId};
 use dark_tower_core::limits::{MAX_DATA_TOPIC, MAX_RELIABLE_DATA, MAX_UNRELIABLE_DATA};
 use dark_tower_core::proto::sig;
 use dark_tower_core::token::Role;
@@ -100,4 +101,52 @@ impl Meeting {
         self.ended = true;
         self.effects.push_back(Effect::Event(MeetingEvent::Ended));
     }
+
+    /// Handles a report of the media handler.
+    pub(super) fn media_report(&mut self, report: MediaReport) {
+        match report {
+            MediaReport::KeyframeNeeded { publisher, alias, spatial_id, .. } => {
+                let track = self
+                    .tracks
+                    .iter()
+                    .find(|(_, e)| e.owner == publisher && TrackAlias(e.track.alias) == alias);
+                let Some((id, _)) = track else { return };
+                let request = S::KeyframeRequest(sig::KeyframeRequest {
+                    track_id: id.to_string(),
+                    spatial_id: u32::from(spatial_id),
+                });
+                self.send(publisher, 0, request);
+            }
+            MediaReport::AudioLevels { levels, .. } => {
+                let mut speaking: Vec<(ParticipantId, u8)> = levels
+                    .into_iter()
+                    .filter(|(p, level)| {
+                        *level <= SPEAKING_LEVEL && self.members.get(p).is_some_and(|m| !m.grant.hidden)
+                    })
+                    .collect();
+                speaking.sort_by_key(|(p, level)| (*level, *p));
+                let ids: Vec<ParticipantId> = speaking.iter().map(|(p, _)| *p).collect();
+                if ids == self.active_speakers {
+                    return;
+                }
+                self.active_speakers = ids;
+                let msg = S::ActiveSpeakers(sig::ActiveSpeakers {
+                    speakers: speaking
+                        .iter()
+                        .map(|(p, level)| sig::SpeakerLevel {
+                            participant_id: p.to_string(),
+                            level: 1.0 - f32::from(*level) / 127.0,
+                        })
+                        .collect(),
+                });
+                let everyone: Vec<_> = self.members.keys().copied().collect();
+                for p in everyone {
+                    self.send(p, 0, msg.clone());
+                }
+            }
+        }
+    }
 }
+
+/// Audio at or louder than this level (-dBov; 0 loudest, 127 silence) counts as speaking.
+pub const SPEAKING_LEVEL: u8 = 60;

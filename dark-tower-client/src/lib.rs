@@ -36,5 +36,6 @@ pub use room::{ConnectOptions, ParticipantInfo, RemoteFrame, Room, RoomEvent, Tr
 pub use dark_tower_core::ErrorCode;
 pub use dark_tower_core::codec::media::MediaHeader;
 pub use dark_tower_core::ids::{ParticipantId, TrackAlias, TrackId};
-pub use dark_tower_core::proto::sig::{LeaveReason, SimulcastLayer};
+pub use dark_tower_core::proto::sig::{LeaveReason, Permissions, SimulcastLayer};
+pub use dark_tower_core::token::Role;
 pub use dark_tower_core::track::{TrackKind, TrackSource};

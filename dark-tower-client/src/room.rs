@@ -13,6 +13,7 @@ use dark_tower_core::error::ErrorCode;
 use dark_tower_core::ids::{ParticipantId, TrackAlias, TrackId};
 use dark_tower_core::limits::MAX_SIGNAL_MESSAGE;
 use dark_tower_core::proto::sig;
+use dark_tower_core::token::Role;
 use dark_tower_core::track::{TrackKind, TrackSource};
 use dark_tower_core::transport::wt::{self, ConnectError, WtSession};
 use dark_tower_core::transport::{Session, TransportError};
@@ -88,6 +89,10 @@ pub struct ParticipantInfo {
     pub name: String,
     /// Published tracks.
     pub tracks: Vec<TrackInfo>,
+    /// Role in the meeting.
+    pub role: Role,
+    /// What it may do now.
+    pub permissions: sig::Permissions,
 }
 
 impl ParticipantInfo {
@@ -97,6 +102,13 @@ impl ParticipantInfo {
             identity: p.identity.clone(),
             name: p.name.clone(),
             tracks: p.tracks.iter().filter_map(TrackInfo::from_proto).collect(),
+            role: match sig::Role::try_from(p.role) {
+                Ok(sig::Role::Host) => Role::Host,
+                Ok(sig::Role::Guest) => Role::Guest,
+                Ok(sig::Role::Viewer) => Role::Viewer,
+                _ => Role::Participant,
+            },
+            permissions: p.permissions.clone().unwrap_or_default(),
         })
     }
 }
@@ -154,6 +166,13 @@ pub enum RoomEvent {
         muted: bool,
         /// The moderator who muted it, if not a self mute.
         by: Option<ParticipantId>,
+    },
+    /// A participant's role or permissions changed (this participant's too).
+    ParticipantUpdated(ParticipantInfo),
+    /// The meeting's settings changed (locked).
+    MeetingUpdated {
+        /// Locked to new participants.
+        locked: bool,
     },
     /// The participants speaking now changed: loudest first, with a level from 0 to 1.
     ActiveSpeakersChanged(Vec<(ParticipantId, f32)>),
@@ -302,6 +321,20 @@ impl Shared {
                 payload: d.payload,
                 reliable: d.reliable,
             }),
+            S::ParticipantUpdated(u) => {
+                if let Some(p) = u.participant.as_ref().and_then(ParticipantInfo::from_proto) {
+                    if let Ok(mut r) = self.roster.lock()
+                        && let Some(existing) = r.participants.get_mut(&p.id)
+                    {
+                        existing.role = p.role;
+                        existing.permissions = p.permissions.clone();
+                    }
+                    self.emit(RoomEvent::ParticipantUpdated(p));
+                }
+            }
+            S::MeetingUpdated(m) => {
+                self.emit(RoomEvent::MeetingUpdated { locked: m.meeting.is_some_and(|m| m.locked) })
+            }
             S::ActiveSpeakers(a) => self.emit(RoomEvent::ActiveSpeakersChanged(
                 a.speakers.iter().filter_map(|s| Some((s.participant_id.parse().ok()?, s.level))).collect(),
             )),
@@ -641,6 +674,34 @@ impl Room {
     /// Moderation: ends the meeting for everyone (host or admin only).
     pub async fn end_meeting(&self, reason: &str) -> Result<(), ClientError> {
         self.expect_ack(C::EndMeeting(sig::EndMeeting { reason: reason.to_owned() })).await
+    }
+
+    /// Moderation: locks or unlocks the meeting to new participants (host or admin only).
+    pub async fn set_meeting_locked(&self, locked: bool) -> Result<(), ClientError> {
+        self.expect_ack(C::SetMeetingLocked(sig::SetMeetingLocked { locked })).await
+    }
+
+    /// Moderation: changes a participant's role and/or permissions (host or admin only).
+    /// Revoked publishing unpublishes its tracks at once.
+    pub async fn update_participant(
+        &self,
+        participant: ParticipantId,
+        role: Option<Role>,
+        permissions: Option<sig::Permissions>,
+    ) -> Result<(), ClientError> {
+        let role = match role {
+            None => sig::Role::Unspecified,
+            Some(Role::Host) => sig::Role::Host,
+            Some(Role::Participant) => sig::Role::Participant,
+            Some(Role::Guest) => sig::Role::Guest,
+            Some(Role::Viewer) => sig::Role::Viewer,
+        };
+        let msg = sig::UpdateParticipant {
+            participant_id: participant.to_string(),
+            role: role as i32,
+            permissions,
+        };
+        self.expect_ack(C::UpdateParticipant(msg)).await
     }
 
     async fn expect_ack(&self, message: C) -> Result<(), ClientError> {

@@ -46,6 +46,8 @@ pub enum ErrorCode {
     MeetingMismatch,
     /// A moderator removed the participant.
     Removed,
+    /// The meeting is locked.
+    MeetingLocked,
     /// An unsupported protocol version.
     UnsupportedVersion,
     /// A request that is well-formed but invalid (bad field values).
@@ -83,7 +85,7 @@ pub struct CodeSpec {
 
 impl ErrorCode {
     /// Every code, for reverse lookups and tests.
-    pub const ALL: [ErrorCode; 20] = [
+    pub const ALL: [ErrorCode; 21] = [
         Self::Malformed,
         Self::MessageTooLarge,
         Self::ProtocolViolation,
@@ -94,6 +96,7 @@ impl ErrorCode {
         Self::PermissionDenied,
         Self::MeetingMismatch,
         Self::Removed,
+        Self::MeetingLocked,
         Self::UnsupportedVersion,
         Self::InvalidRequest,
         Self::MeetingNotFound,
@@ -121,6 +124,7 @@ impl ErrorCode {
             C::PermissionDenied => (12, "permission_denied", 403, F::Unauthorized),
             C::MeetingMismatch => (13, "meeting_mismatch", 403, F::Unauthorized),
             C::Removed => (14, "removed", 403, F::Unauthorized),
+            C::MeetingLocked => (15, "meeting_locked", 403, F::Unauthorized),
             C::UnsupportedVersion => (20, "unsupported_version", 400, F::Incompatible),
             C::InvalidRequest => (21, "invalid_request", 400, F::Incompatible),
             C::MeetingNotFound => (30, "meeting_not_found", 404, F::NotFound),

@@ -685,6 +685,7 @@ fn every_error_code_has_its_documented_wire_number() {
         (12, "permission_denied", 403),
         (13, "meeting_mismatch", 403),
         (14, "removed", 403),
+        (15, "meeting_locked", 403),
         (20, "unsupported_version", 400),
         (21, "invalid_request", 400),
         (30, "meeting_not_found", 404),
@@ -1016,6 +1017,7 @@ fn server_messages() -> Vec<(&'static str, sig::ServerMessage)> {
         role: sig::Role::Participant as i32,
         tracks: vec![track("TR_00000000000000a1", 2, true)],
         joined_at_us: T0 - 60_000_000,
+        permissions: None,
     };
     vec![
         (
@@ -1030,11 +1032,13 @@ fn server_messages() -> Vec<(&'static str, sig::ServerMessage)> {
                         role: sig::Role::Host as i32,
                         tracks: vec![],
                         joined_at_us: T0,
+                        permissions: None,
                     }),
                     others: vec![bob.clone()],
                     meeting: Some(sig::MeetingInfo {
                         name: "standup".into(),
                         created_at_us: T0 - 120_000_000,
+                        locked: false,
                     }),
                     media: Some(sig::MediaEndpoint {
                         url: "https://127.0.0.1:4433/v1/media".into(),

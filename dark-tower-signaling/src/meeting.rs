@@ -179,6 +179,7 @@ pub struct Meeting {
     effects: VecDeque<Effect>,
     empty_since: Option<SystemTime>,
     ended: bool,
+    locked: bool,
     active_speakers: Vec<ParticipantId>,
 }
 
@@ -213,6 +214,7 @@ impl Meeting {
             effects: VecDeque::new(),
             empty_since: Some(now),
             ended: false,
+            locked: false,
             active_speakers: Vec::new(),
         }
     }
@@ -309,6 +311,14 @@ impl Meeting {
         }
     }
 
+    fn info(&self) -> sig::MeetingInfo {
+        sig::MeetingInfo {
+            name: self.name.as_str().to_owned(),
+            created_at_us: micros(self.created_at),
+            locked: self.locked,
+        }
+    }
+
     fn participant_proto(&self, id: ParticipantId, m: &Member) -> sig::Participant {
         sig::Participant {
             id: id.to_string(),
@@ -317,6 +327,12 @@ impl Meeting {
             role: role_to_proto(m.grant.role),
             tracks: m.tracks.iter().filter_map(|t| self.tracks.get(t)).map(|e| e.track.clone()).collect(),
             joined_at_us: micros(m.joined_at),
+            permissions: Some(sig::Permissions {
+                can_publish: m.grant.can_publish,
+                can_publish_sources: m.grant.can_publish_sources.iter().map(|s| s.to_proto()).collect(),
+                can_subscribe: m.grant.can_subscribe,
+                can_publish_data: m.grant.can_publish_data,
+            }),
         }
     }
 
@@ -339,6 +355,10 @@ impl Meeting {
         }
         if req.token.grant.meeting.as_ref() != Some(&self.name) {
             return self.refuse(id, ErrorCode::MeetingMismatch, "the token is for another meeting");
+        }
+        let moderator = req.token.grant.role == Role::Host || req.token.grant.admin;
+        if self.locked && !moderator {
+            return self.refuse(id, ErrorCode::MeetingLocked, "the meeting is locked");
         }
         if self.members.len() >= self.settings.max_participants as usize {
             return self.refuse(id, ErrorCode::MeetingFull, "the meeting is full");
@@ -371,10 +391,7 @@ impl Meeting {
         let joined = sig::Joined {
             participant: Some(me.clone()),
             others,
-            meeting: Some(sig::MeetingInfo {
-                name: self.name.as_str().to_owned(),
-                created_at_us: micros(self.created_at),
-            }),
+            meeting: Some(self.info()),
             media: Some(req.media),
             server_time_us: micros(now),
             limits: Some(sig::Limits {
@@ -506,6 +523,8 @@ impl Meeting {
                 self.send(from, rid, S::Ack(sig::Ack {}));
                 self.end(now);
             }
+            C::SetMeetingLocked(l) => self.set_locked(from, rid, l.locked),
+            C::UpdateParticipant(u) => self.update_participant(from, rid, u),
             C::Ping(p) => self.send(
                 from,
                 rid,

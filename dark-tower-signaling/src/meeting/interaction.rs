@@ -3,11 +3,13 @@
 use std::time::SystemTime;
 
 use dark_tower_core::error::ErrorCode;
+use dark_tower_core::forwarding::ForwardingCommand;
 use dark_tower_core::forwarding::MediaReport;
 use dark_tower_core::ids::{ParticipantId, TrackAlias, TrackId};
 use dark_tower_core::limits::{MAX_DATA_TOPIC, MAX_RELIABLE_DATA, MAX_UNRELIABLE_DATA};
 use dark_tower_core::proto::sig;
 use dark_tower_core::token::Role;
+use dark_tower_core::track::TrackSource;
 
 use super::{Effect, Meeting, MeetingEvent, S, server};
 
@@ -100,6 +102,98 @@ impl Meeting {
         }
         self.ended = true;
         self.effects.push_back(Effect::Event(MeetingEvent::Ended));
+    }
+
+    pub(super) fn set_locked(&mut self, from: ParticipantId, rid: u32, locked: bool) {
+        if !self.is_moderator(from) {
+            return self.error(from, rid, ErrorCode::PermissionDenied, "only hosts may moderate");
+        }
+        self.locked = locked;
+        self.send(from, rid, S::Ack(sig::Ack {}));
+        let msg = S::MeetingUpdated(sig::MeetingUpdated { meeting: Some(self.info()) });
+        let others: Vec<_> = self.members.keys().copied().filter(|p| *p != from).collect();
+        for p in others {
+            self.send(p, 0, msg.clone());
+        }
+    }
+
+    pub(super) fn update_participant(&mut self, from: ParticipantId, rid: u32, u: sig::UpdateParticipant) {
+        if !self.is_moderator(from) {
+            return self.error(from, rid, ErrorCode::PermissionDenied, "only hosts may moderate");
+        }
+        let Some(target) =
+            u.participant_id.parse::<ParticipantId>().ok().filter(|p| self.members.contains_key(p))
+        else {
+            return self.error(from, rid, ErrorCode::NotFound, "no such participant");
+        };
+        let role = match sig::Role::try_from(u.role) {
+            Ok(sig::Role::Unspecified) => None,
+            Ok(sig::Role::Host) => Some(Role::Host),
+            Ok(sig::Role::Participant) => Some(Role::Participant),
+            Ok(sig::Role::Guest) => Some(Role::Guest),
+            Ok(sig::Role::Viewer) => Some(Role::Viewer),
+            Err(_) => return self.error(from, rid, ErrorCode::InvalidRequest, "unknown role"),
+        };
+        let mut sources = Vec::new();
+        if let Some(p) = &u.permissions {
+            for s in &p.can_publish_sources {
+                match TrackSource::from_proto(*s) {
+                    Some(s) => sources.push(s),
+                    None => return self.error(from, rid, ErrorCode::InvalidRequest, "unknown source"),
+                }
+            }
+        }
+        let Some(m) = self.members.get_mut(&target) else { return };
+        if let Some(role) = role {
+            m.grant.role = role;
+        }
+        if let Some(p) = &u.permissions {
+            m.grant.can_publish = p.can_publish;
+            m.grant.can_publish_sources = sources;
+            m.grant.can_subscribe = p.can_subscribe;
+            m.grant.can_publish_data = p.can_publish_data;
+        }
+        if m.grant.role == Role::Viewer {
+            m.grant.can_publish = false;
+        }
+        // Enforce at once: tracks no longer allowed are unpublished, subscriptions ended.
+        let grant = m.grant.clone();
+        let revoked: Vec<TrackId> = m
+            .tracks
+            .iter()
+            .copied()
+            .filter(|t| {
+                let source = self.tracks.get(t).and_then(|e| TrackSource::from_proto(e.track.source));
+                !source.is_some_and(|s| grant.may_publish(s))
+            })
+            .collect();
+        for t in revoked {
+            self.unpublish(target, t);
+        }
+        if !grant.can_subscribe {
+            let subs: Vec<TrackId> =
+                self.members.get_mut(&target).map(|m| m.subscriptions.drain().collect()).unwrap_or_default();
+            for t in subs {
+                if let Some(e) = self.tracks.get(&t) {
+                    self.effects.push_back(Effect::Forward(ForwardingCommand::Unsubscribe {
+                        meeting: self.name.clone(),
+                        subscriber: target,
+                        alias: TrackAlias(e.track.alias),
+                    }));
+                }
+            }
+        }
+        self.send(from, rid, S::Ack(sig::Ack {}));
+        let Some(m) = self.members.get(&target) else { return };
+        if !m.grant.hidden {
+            let msg = S::ParticipantUpdated(sig::ParticipantUpdated {
+                participant: Some(self.participant_proto(target, m)),
+            });
+            let everyone: Vec<_> = self.members.keys().copied().collect();
+            for p in everyone {
+                self.send(p, 0, msg.clone());
+            }
+        }
     }
 
     /// Handles a report of the media handler.

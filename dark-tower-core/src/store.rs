@@ -40,6 +40,9 @@ pub struct MeetingSettings {
     /// Close the meeting this long after the last participant leaves, in seconds.
     #[serde(default = "default_empty_timeout")]
     pub empty_timeout_secs: u32,
+    /// End the meeting for everyone this long after it was created, in seconds (none: no limit).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_duration_secs: Option<u32>,
 }
 
 fn default_max_participants() -> u32 {
@@ -56,6 +59,7 @@ impl Default for MeetingSettings {
             lobby: false,
             e2ee_required: false,
             empty_timeout_secs: default_empty_timeout(),
+            max_duration_secs: None,
         }
     }
 }

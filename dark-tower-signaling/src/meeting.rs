@@ -244,15 +244,32 @@ impl Meeting {
         if self.ended {
             return None;
         }
-        self.empty_since.map(|t| t + Duration::from_secs(self.settings.empty_timeout_secs.into()))
+        let empty =
+            self.empty_since.map(|t| t + Duration::from_secs(self.settings.empty_timeout_secs.into()));
+        let max = self.settings.max_duration_secs.map(|s| self.created_at + Duration::from_secs(s.into()));
+        match (empty, max) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
     }
 
-    /// Advances timers to `now`.
+    /// Advances timers to `now`: an empty meeting past its empty timeout ends; a meeting past its
+    /// maximum duration ends for everyone (`Disconnect{meeting_ended}`).
     pub fn handle_timeout(&mut self, now: SystemTime) {
-        if let Some(deadline) = self.poll_timeout()
-            && now >= deadline
-            && self.members.is_empty()
-        {
+        if self.ended {
+            return;
+        }
+        let over = self
+            .settings
+            .max_duration_secs
+            .is_some_and(|s| now >= self.created_at + Duration::from_secs(s.into()));
+        let empty_expired = self
+            .empty_since
+            .is_some_and(|t| now >= t + Duration::from_secs(self.settings.empty_timeout_secs.into()))
+            && self.members.is_empty();
+        if over {
+            self.end(now);
+        } else if empty_expired {
             self.ended = true;
             self.effects.push_back(Effect::Event(MeetingEvent::Ended));
         }

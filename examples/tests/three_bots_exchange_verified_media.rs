@@ -1,6 +1,7 @@
 //! The README's smoke test, automated: three `bot` processes join one meeting on a running
 //! server, publish synthetic simulcast video and audio, and each exits 0 only after receiving
-//! verified media from the two others.
+//! verified media from the two others. They also chat (reliable data messages) and mute their
+//! microphones half-way, from the command line.
 
 use std::process::Stdio;
 use std::time::SystemTime;
@@ -20,6 +21,7 @@ async fn three_bots_exchange_verified_media() {
         let token = TokenBuilder::new(who).meeting("smoke").sign(&key, SystemTime::now()).expect("token");
         let child = Command::new(env!("CARGO_BIN_EXE_bot"))
             .args(["--url", &url, "--token", &token, "--publish", "--seconds", "4", "--expect-peers", "2"])
+            .args(["--data", &format!("hello from {who}"), "--mute-after", "2"])
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .kill_on_drop(true)
@@ -39,6 +41,7 @@ async fn three_bots_exchange_verified_media() {
             assert_eq!(p["bad"], 0);
             assert!(p["video_frames"].as_u64().expect("count") > 0);
             assert!(p["audio_frames"].as_u64().expect("count") > 0);
+            assert!(p["data_messages"].as_u64().expect("count") > 0, "{who} got chat from {}", p["identity"]);
         }
     }
     server.shutdown().await;

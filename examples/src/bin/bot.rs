@@ -39,6 +39,18 @@ struct Args {
     /// Fail unless this many peers delivered verified audio and video.
     #[arg(long, default_value_t = 0)]
     expect_peers: usize,
+    /// Send this text as a reliable data message on topic "chat" once per second.
+    #[arg(long)]
+    data: Option<String>,
+    /// Mute the published microphone after this many seconds.
+    #[arg(long)]
+    mute_after: Option<u64>,
+    /// End the meeting for everyone after this many seconds (needs a host token).
+    #[arg(long)]
+    end_meeting_after: Option<u64>,
+    /// Print roster, mute, data, speaker and keyframe events to stderr as they happen.
+    #[arg(long)]
+    print_events: bool,
 }
 
 fn now_us() -> u64 {
@@ -51,10 +63,10 @@ const FPS: u64 = 30;
 const GOP: u64 = 60;
 
 /// Publishes the tracks, then sends frames on a fixed schedule from a task of their own.
-async fn publish(
-    room: &dark_tower_client::Room,
-    seconds: u64,
-) -> Result<tokio::task::JoinHandle<Result<(), ClientError>>, ClientError> {
+/// The publishing task and the microphone track's id.
+type Publisher = (tokio::task::JoinHandle<Result<(), ClientError>>, dark_tower_client::TrackId);
+
+async fn publish(room: &dark_tower_client::Room, seconds: u64) -> Result<Publisher, ClientError> {
     let mut video: LocalTrack = room
         .publish_track(TrackOptions::new(TrackSource::Camera, "synthetic").simulcast(&[
             (320, 180, 150_000),
@@ -65,6 +77,7 @@ async fn publish(
     let mut audio: LocalTrack =
         room.publish_track(TrackOptions::new(TrackSource::Microphone, "synthetic")).await?;
     let seed = room.local_participant().id.as_u64();
+    let mic_id = audio.info().id;
     let video_task = async move {
         let mut tick = tokio::time::interval(Duration::from_micros(1_000_000 / FPS));
         tick.set_missed_tick_behavior(MissedTickBehavior::Skip);
@@ -106,10 +119,11 @@ async fn publish(
         }
         Ok(())
     };
-    Ok(tokio::spawn(async move {
+    let task = tokio::spawn(async move {
         let (v, a) = tokio::join!(video_task, audio_task);
         v.and(a)
-    }))
+    });
+    Ok((task, mic_id))
 }
 
 #[derive(Default)]
@@ -166,17 +180,23 @@ async fn main() -> ExitCode {
     eprintln!("bot: joined {} as {} ({})", room.meeting(), me.identity, me.id);
     let mut identities: HashMap<ParticipantId, String> =
         room.remote_participants().into_iter().map(|p| (p.id, p.identity)).collect();
-    let sender = if args.publish {
+    let (sender, mic) = if args.publish {
         match publish(&room, args.seconds).await {
-            Ok(task) => Some(task),
+            Ok((task, mic)) => (Some(task), Some(mic)),
             Err(e) => {
                 eprintln!("bot: cannot publish: {e}");
                 return ExitCode::from(2);
             }
         }
     } else {
-        None
+        (None, None)
     };
+    let start = Instant::now();
+    let mut data_tick = tokio::time::interval(Duration::from_secs(1));
+    data_tick.set_missed_tick_behavior(MissedTickBehavior::Skip);
+    let mut muted = false;
+    let mut ended = false;
+    let mut data_received: HashMap<ParticipantId, u64> = HashMap::new();
     let deadline = Instant::now() + Duration::from_secs(args.seconds);
     let mut peers: HashMap<ParticipantId, PeerStats> = HashMap::new();
     let mut disconnected = None;
@@ -184,7 +204,38 @@ async fn main() -> ExitCode {
         let ev = tokio::select! {
             ev = room.next_event() => ev,
             _ = tokio::time::sleep_until(deadline) => break,
+            _ = data_tick.tick() => {
+                let elapsed = start.elapsed().as_secs();
+                if let Some(text) = &args.data
+                    && let Err(e) = room.send_data("chat", bytes::Bytes::from(text.clone()), true, &[]).await
+                {
+                    eprintln!("bot: sending data failed: {e}");
+                }
+                if let (Some(after), Some(mic)) = (args.mute_after, mic)
+                    && !muted
+                    && elapsed >= after
+                {
+                    muted = true;
+                    match room.set_track_muted(mic, true).await {
+                        Ok(()) => eprintln!("bot: microphone muted"),
+                        Err(e) => eprintln!("bot: mute failed: {e}"),
+                    }
+                }
+                if let Some(after) = args.end_meeting_after
+                    && !ended
+                    && elapsed >= after
+                {
+                    ended = true;
+                    if let Err(e) = room.end_meeting("bot").await {
+                        eprintln!("bot: ending the meeting failed: {e}");
+                    }
+                }
+                continue;
+            }
         };
+        if args.print_events {
+            print_event(ev.as_ref());
+        }
         match ev {
             None => break,
             Some(RoomEvent::ParticipantJoined(p)) => {
@@ -211,6 +262,9 @@ async fn main() -> ExitCode {
                         eprintln!("bot: bad frame from {pid}: {e}");
                     }
                 }
+            }
+            Some(RoomEvent::DataReceived { from: Some(from), .. }) => {
+                *data_received.entry(from).or_default() += 1;
             }
             Some(RoomEvent::Disconnected { code, reason }) => {
                 disconnected = Some(format!("{code:?}: {reason}"));
@@ -241,6 +295,7 @@ async fn main() -> ExitCode {
             "bad": s.bad,
             "latency_ms": { "p50": s.percentile(0.5), "p99": s.percentile(0.99), "max": s.percentile(1.0) },
             "verified": ok,
+            "data_messages": data_received.get(pid).copied().unwrap_or(0),
         });
         println!("{line}");
     }
@@ -250,4 +305,36 @@ async fn main() -> ExitCode {
     }
     room.leave().await;
     if verified_peers < args.expect_peers || any_bad { ExitCode::FAILURE } else { ExitCode::SUCCESS }
+}
+
+/// One line on stderr per event worth seeing (frames are summarised at the end instead).
+fn print_event(ev: Option<&RoomEvent>) {
+    let line = match ev {
+        Some(RoomEvent::ParticipantJoined(p)) => format!("joined {} ({})", p.identity, p.id),
+        Some(RoomEvent::ParticipantLeft { participant, reason }) => {
+            format!("left {participant} ({reason:?})")
+        }
+        Some(RoomEvent::TrackPublished { participant, track }) => {
+            format!("track {} {:?} from {participant}", track.id, track.source)
+        }
+        Some(RoomEvent::TrackUnpublished { participant, track }) => {
+            format!("unpublished {track} of {participant}")
+        }
+        Some(RoomEvent::TrackMuted { participant, track, muted, by }) => {
+            format!("{track} of {participant} muted={muted} by={by:?}")
+        }
+        Some(RoomEvent::DataReceived { from, topic, payload, .. }) => {
+            format!("data from {from:?} on {topic}: {}", String::from_utf8_lossy(payload))
+        }
+        Some(RoomEvent::ActiveSpeakersChanged(s)) => format!("active speakers {s:?}"),
+        Some(RoomEvent::KeyframeRequested { track, spatial_id }) => {
+            format!("keyframe wanted: {track} layer {spatial_id}")
+        }
+        Some(RoomEvent::ParticipantUpdated(p)) => format!("updated {} role {:?}", p.id, p.role),
+        Some(RoomEvent::MeetingUpdated { locked }) => format!("meeting locked={locked}"),
+        Some(RoomEvent::Error { code, message }) => format!("error {code}: {message}"),
+        Some(RoomEvent::Disconnected { code, reason }) => format!("disconnected {code:?}: {reason}"),
+        Some(RoomEvent::Frame(_)) | None => return,
+    };
+    eprintln!("bot: {line}");
 }

@@ -28,6 +28,7 @@ mod media;
 mod room;
 mod signal;
 pub mod synthetic;
+mod types;
 
 pub use error::ClientError;
 pub use local_track::{LocalTrack, OutgoingFrame, TrackOptions};

@@ -7,14 +7,12 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 use dark_tower_core::PROTOCOL_VERSION;
-use dark_tower_core::codec::media::MediaHeader;
 use dark_tower_core::codec::signal::MessageReader;
 use dark_tower_core::error::ErrorCode;
 use dark_tower_core::ids::{ParticipantId, TrackAlias, TrackId};
 use dark_tower_core::limits::MAX_SIGNAL_MESSAGE;
 use dark_tower_core::proto::sig;
 use dark_tower_core::token::Role;
-use dark_tower_core::track::{TrackKind, TrackSource};
 use dark_tower_core::transport::wt::{self, ConnectError, WtSession};
 use dark_tower_core::transport::{Session, TransportError};
 use sig::client_message::Message as C;
@@ -24,6 +22,7 @@ use tokio::sync::mpsc;
 use crate::ClientError;
 use crate::local_track::{LocalTrack, TrackOptions};
 use crate::signal::{self, Signal};
+pub use crate::types::{ParticipantInfo, RemoteFrame, RoomEvent, TrackInfo};
 
 /// How to join.
 #[derive(Debug, Clone)]
@@ -34,180 +33,19 @@ pub struct ConnectOptions {
     pub client_detail: String,
     /// Protocol version to speak (tests use this to check negotiation).
     pub protocol_version: u32,
+    /// How long `connect` waits in a lobby for a host to admit this participant.
+    pub lobby_wait: Duration,
 }
 
 impl Default for ConnectOptions {
     fn default() -> Self {
-        Self { auto_subscribe: true, client_detail: String::new(), protocol_version: PROTOCOL_VERSION }
+        Self {
+            auto_subscribe: true,
+            client_detail: String::new(),
+            protocol_version: PROTOCOL_VERSION,
+            lobby_wait: Duration::from_secs(600),
+        }
     }
-}
-
-/// A published track as the client sees it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TrackInfo {
-    /// Server-assigned id.
-    pub id: TrackId,
-    /// Alias its frames carry.
-    pub alias: TrackAlias,
-    /// Audio or video.
-    pub kind: TrackKind,
-    /// Camera, microphone, screen…
-    pub source: TrackSource,
-    /// Codec string.
-    pub codec: String,
-    /// Number of simulcast layers.
-    pub layers: u8,
-    /// Publisher's label.
-    pub name: String,
-    /// Muted by its publisher or a moderator.
-    pub muted: bool,
-}
-
-impl TrackInfo {
-    pub(crate) fn from_proto(t: &sig::Track) -> Option<Self> {
-        Some(Self {
-            id: t.id.parse().ok()?,
-            alias: TrackAlias(t.alias),
-            kind: TrackKind::from_proto(t.kind)?,
-            source: TrackSource::from_proto(t.source)?,
-            codec: t.codec.clone(),
-            layers: t.layers.len().max(1) as u8,
-            name: t.name.clone(),
-            muted: t.muted,
-        })
-    }
-}
-
-/// A participant as the client sees it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ParticipantInfo {
-    /// Session id.
-    pub id: ParticipantId,
-    /// Identity (token `sub`).
-    pub identity: String,
-    /// Display name.
-    pub name: String,
-    /// Published tracks.
-    pub tracks: Vec<TrackInfo>,
-    /// Role in the meeting.
-    pub role: Role,
-    /// What it may do now.
-    pub permissions: sig::Permissions,
-}
-
-impl ParticipantInfo {
-    fn from_proto(p: &sig::Participant) -> Option<Self> {
-        Some(Self {
-            id: p.id.parse().ok()?,
-            identity: p.identity.clone(),
-            name: p.name.clone(),
-            tracks: p.tracks.iter().filter_map(TrackInfo::from_proto).collect(),
-            role: match sig::Role::try_from(p.role) {
-                Ok(sig::Role::Host) => Role::Host,
-                Ok(sig::Role::Guest) => Role::Guest,
-                Ok(sig::Role::Viewer) => Role::Viewer,
-                _ => Role::Participant,
-            },
-            permissions: p.permissions.clone().unwrap_or_default(),
-        })
-    }
-}
-
-/// A received media frame.
-#[derive(Debug, Clone)]
-pub struct RemoteFrame {
-    /// Publisher, if the track is known.
-    pub participant: Option<ParticipantId>,
-    /// Track, if known.
-    pub track: Option<TrackId>,
-    /// Routing header.
-    pub header: MediaHeader,
-    /// Payload as published.
-    pub payload: Bytes,
-    /// Arrived as a datagram (else on a group stream).
-    pub datagram: bool,
-}
-
-/// Something that happened in the meeting.
-#[derive(Debug, Clone)]
-pub enum RoomEvent {
-    /// Someone joined.
-    ParticipantJoined(ParticipantInfo),
-    /// Someone left (their tracks are gone with them).
-    ParticipantLeft {
-        /// Who.
-        participant: ParticipantId,
-        /// Why.
-        reason: sig::LeaveReason,
-    },
-    /// Someone published a track.
-    TrackPublished {
-        /// Who.
-        participant: ParticipantId,
-        /// The track.
-        track: TrackInfo,
-    },
-    /// Someone unpublished a track.
-    TrackUnpublished {
-        /// Who.
-        participant: ParticipantId,
-        /// The track.
-        track: TrackId,
-    },
-    /// A media frame arrived.
-    Frame(RemoteFrame),
-    /// A track was muted or unmuted.
-    TrackMuted {
-        /// Whose track.
-        participant: ParticipantId,
-        /// Which.
-        track: TrackId,
-        /// Muted now.
-        muted: bool,
-        /// The moderator who muted it, if not a self mute.
-        by: Option<ParticipantId>,
-    },
-    /// A participant's role or permissions changed (this participant's too).
-    ParticipantUpdated(ParticipantInfo),
-    /// The meeting's settings changed (locked).
-    MeetingUpdated {
-        /// Locked to new participants.
-        locked: bool,
-    },
-    /// The participants speaking now changed: loudest first, with a level from 0 to 1.
-    ActiveSpeakersChanged(Vec<(ParticipantId, f32)>),
-    /// The media handler needs a keyframe of one of this participant's tracks: encode one soon.
-    KeyframeRequested {
-        /// The track.
-        track: TrackId,
-        /// The layer.
-        spatial_id: u8,
-    },
-    /// A data message arrived.
-    DataReceived {
-        /// Sender.
-        from: Option<ParticipantId>,
-        /// Topic.
-        topic: String,
-        /// Payload.
-        payload: Bytes,
-        /// Came on the reliable (ordered) path.
-        reliable: bool,
-    },
-    /// An error the server sent outside any request.
-    Error {
-        /// Code.
-        code: ErrorCode,
-        /// Message.
-        message: String,
-    },
-    /// The session ended; no more events follow.
-    Disconnected {
-        /// The server's code, if it sent one.
-        code: Option<ErrorCode>,
-        /// Why.
-        reason: String,
-    },
 }
 
 #[derive(Default)]
@@ -333,8 +171,12 @@ impl Shared {
                 }
             }
             S::MeetingUpdated(m) => {
-                self.emit(RoomEvent::MeetingUpdated { locked: m.meeting.is_some_and(|m| m.locked) })
+                let m = m.meeting.unwrap_or_default();
+                self.emit(RoomEvent::MeetingUpdated { locked: m.locked, lobby: m.lobby })
             }
+            S::LobbyUpdated(l) => self.emit(RoomEvent::LobbyUpdated(
+                l.waiting.iter().filter_map(ParticipantInfo::from_proto).collect(),
+            )),
             S::ActiveSpeakers(a) => self.emit(RoomEvent::ActiveSpeakersChanged(
                 a.speakers.iter().filter_map(|s| Some((s.participant_id.parse().ok()?, s.level))).collect(),
             )),
@@ -351,7 +193,12 @@ impl Shared {
                 self.emit(RoomEvent::Disconnected { code: ErrorCode::from_proto(d.code), reason: d.message })
             }
             // Replies whose request was abandoned, and messages only valid at join time.
-            S::Joined(_) | S::PublishTrackAck(_) | S::SubscribeAck(_) | S::Pong(_) | S::Ack(_) => {}
+            S::Joined(_)
+            | S::LobbyWaiting(_)
+            | S::PublishTrackAck(_)
+            | S::SubscribeAck(_)
+            | S::Pong(_)
+            | S::Ack(_) => {}
         }
     }
 }
@@ -459,10 +306,22 @@ pub async fn connect(server_url: &str, token: &str, options: ConnectOptions) -> 
     };
     signal::write_message(&mut send, &hello).await?;
     let mut reader = MessageReader::new(MAX_SIGNAL_MESSAGE);
-    let first = tokio::time::timeout(signal::REQUEST_TIMEOUT, signal::read_message(&mut recv, &mut reader))
-        .await
-        .map_err(|_| ClientError::Timeout)?
-        .map_err(|e| ClientError::Protocol(e.to_string()))?;
+    let mut wait = signal::REQUEST_TIMEOUT;
+    let mut first = None;
+    loop {
+        let msg = tokio::time::timeout(wait, signal::read_message(&mut recv, &mut reader))
+            .await
+            .map_err(|_| ClientError::Timeout)?
+            .map_err(|e| ClientError::Protocol(e.to_string()))?;
+        match msg.as_ref().and_then(|m| m.message.as_ref()) {
+            // Held in the lobby: Joined comes when a host admits us.
+            Some(S::LobbyWaiting(_)) => wait = options.lobby_wait,
+            _ => {
+                first = msg.or(first);
+                break;
+            }
+        }
+    }
     let joined = match first.and_then(|m| m.message) {
         Some(S::Joined(j)) => j,
         Some(S::Disconnect(d)) => {
@@ -702,6 +561,20 @@ impl Room {
             permissions,
         };
         self.expect_ack(C::UpdateParticipant(msg)).await
+    }
+
+    /// Moderation: turns the lobby on or off (off admits everyone waiting).
+    pub async fn set_lobby(&self, enabled: bool) -> Result<(), ClientError> {
+        self.expect_ack(C::SetLobby(sig::SetLobby { enabled })).await
+    }
+
+    /// Moderation: admits (or denies) a participant waiting in the lobby.
+    pub async fn admit(&self, participant: ParticipantId, admit: bool) -> Result<(), ClientError> {
+        self.expect_ack(C::AdmitParticipant(sig::AdmitParticipant {
+            participant_id: participant.to_string(),
+            admit,
+        }))
+        .await
     }
 
     async fn expect_ack(&self, message: C) -> Result<(), ClientError> {

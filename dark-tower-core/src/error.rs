@@ -48,6 +48,8 @@ pub enum ErrorCode {
     Removed,
     /// The meeting is locked.
     MeetingLocked,
+    /// A moderator denied entry from the lobby.
+    LobbyDenied,
     /// An unsupported protocol version.
     UnsupportedVersion,
     /// A request that is well-formed but invalid (bad field values).
@@ -85,7 +87,7 @@ pub struct CodeSpec {
 
 impl ErrorCode {
     /// Every code, for reverse lookups and tests.
-    pub const ALL: [ErrorCode; 21] = [
+    pub const ALL: [ErrorCode; 22] = [
         Self::Malformed,
         Self::MessageTooLarge,
         Self::ProtocolViolation,
@@ -97,6 +99,7 @@ impl ErrorCode {
         Self::MeetingMismatch,
         Self::Removed,
         Self::MeetingLocked,
+        Self::LobbyDenied,
         Self::UnsupportedVersion,
         Self::InvalidRequest,
         Self::MeetingNotFound,
@@ -125,6 +128,7 @@ impl ErrorCode {
             C::MeetingMismatch => (13, "meeting_mismatch", 403, F::Unauthorized),
             C::Removed => (14, "removed", 403, F::Unauthorized),
             C::MeetingLocked => (15, "meeting_locked", 403, F::Unauthorized),
+            C::LobbyDenied => (16, "lobby_denied", 403, F::Unauthorized),
             C::UnsupportedVersion => (20, "unsupported_version", 400, F::Incompatible),
             C::InvalidRequest => (21, "invalid_request", 400, F::Incompatible),
             C::MeetingNotFound => (30, "meeting_not_found", 404, F::NotFound),

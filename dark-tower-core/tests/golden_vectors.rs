@@ -686,6 +686,7 @@ fn every_error_code_has_its_documented_wire_number() {
         (13, "meeting_mismatch", 403),
         (14, "removed", 403),
         (15, "meeting_locked", 403),
+        (16, "lobby_denied", 403),
         (20, "unsupported_version", 400),
         (21, "invalid_request", 400),
         (30, "meeting_not_found", 404),
@@ -1039,6 +1040,7 @@ fn server_messages() -> Vec<(&'static str, sig::ServerMessage)> {
                         name: "standup".into(),
                         created_at_us: T0 - 120_000_000,
                         locked: false,
+                        lobby: false,
                     }),
                     media: Some(sig::MediaEndpoint {
                         url: "https://127.0.0.1:4433/v1/media".into(),

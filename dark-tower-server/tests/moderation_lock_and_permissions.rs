@@ -16,7 +16,7 @@ async fn locked_meetings_admit_only_moderators() {
     let mut bob = t.join("m", "bob").await;
     host.set_meeting_locked(true).await.expect("locked");
     let locked = wait_for(&mut bob, |e| match e {
-        RoomEvent::MeetingUpdated { locked } => Some(*locked),
+        RoomEvent::MeetingUpdated { locked, .. } => Some(*locked),
         _ => None,
     })
     .await;

@@ -24,6 +24,7 @@ use sig::client_message::Message as C;
 use sig::server_message::Message as S;
 
 mod interaction;
+mod lobby;
 pub mod rate;
 
 /// Tunables of a meeting.
@@ -180,6 +181,8 @@ pub struct Meeting {
     empty_since: Option<SystemTime>,
     ended: bool,
     locked: bool,
+    lobby: bool,
+    waiting: BTreeMap<ParticipantId, JoinRequest>,
     active_speakers: Vec<ParticipantId>,
 }
 
@@ -203,6 +206,7 @@ fn server(request_id: u32, message: S) -> sig::ServerMessage {
 impl Meeting {
     /// A new, empty meeting created at `now`.
     pub fn new(name: MeetingName, settings: MeetingSettings, config: MeetingConfig, now: SystemTime) -> Self {
+        let lobby = settings.lobby;
         Self {
             name,
             settings,
@@ -215,6 +219,8 @@ impl Meeting {
             empty_since: Some(now),
             ended: false,
             locked: false,
+            lobby,
+            waiting: BTreeMap::new(),
             active_speakers: Vec::new(),
         }
     }
@@ -302,7 +308,18 @@ impl Meeting {
                     ),
                 }
             }
-            Command::Disconnected { participant, reason } => self.remove(now, participant, reason, None),
+            Command::Disconnected { participant, reason } => {
+                if self.waiting.remove(&participant).is_some() {
+                    self.effects.push_back(Effect::Close {
+                        participant,
+                        code: None,
+                        reason: "left the lobby".into(),
+                    });
+                    self.lobby_updated(None);
+                } else {
+                    self.remove(now, participant, reason, None);
+                }
+            }
             Command::Media(report) => self.media_report(report),
         }
     }
@@ -333,6 +350,7 @@ impl Meeting {
             name: self.name.as_str().to_owned(),
             created_at_us: micros(self.created_at),
             locked: self.locked,
+            lobby: self.lobby,
         }
     }
 
@@ -377,6 +395,18 @@ impl Meeting {
         if self.locked && !moderator {
             return self.refuse(id, ErrorCode::MeetingLocked, "the meeting is locked");
         }
+        if self.lobby && !moderator {
+            return self.hold_in_lobby(req);
+        }
+        self.admit(now, req);
+        if moderator {
+            self.lobby_updated(Some(id));
+        }
+    }
+
+    /// Makes the participant a member: `Joined` to it, `ParticipantJoined` to the others.
+    fn admit(&mut self, now: SystemTime, req: JoinRequest) {
+        let id = req.participant;
         if self.members.len() >= self.settings.max_participants as usize {
             return self.refuse(id, ErrorCode::MeetingFull, "the meeting is full");
         }
@@ -541,6 +571,8 @@ impl Meeting {
                 self.end(now);
             }
             C::SetMeetingLocked(l) => self.set_locked(from, rid, l.locked),
+            C::SetLobby(l) => self.set_lobby(now, from, rid, l.enabled),
+            C::AdmitParticipant(a) => self.admit_from_lobby(now, from, rid, a),
             C::UpdateParticipant(u) => self.update_participant(from, rid, u),
             C::Ping(p) => self.send(
                 from,

@@ -331,7 +331,8 @@ fn print_event(ev: Option<&RoomEvent>) {
             format!("keyframe wanted: {track} layer {spatial_id}")
         }
         Some(RoomEvent::ParticipantUpdated(p)) => format!("updated {} role {:?}", p.id, p.role),
-        Some(RoomEvent::MeetingUpdated { locked }) => format!("meeting locked={locked}"),
+        Some(RoomEvent::MeetingUpdated { locked, lobby }) => format!("meeting locked={locked} lobby={lobby}"),
+        Some(RoomEvent::LobbyUpdated(w)) => format!("lobby: {} waiting", w.len()),
         Some(RoomEvent::Error { code, message }) => format!("error {code}: {message}"),
         Some(RoomEvent::Disconnected { code, reason }) => format!("disconnected {code:?}: {reason}"),
         Some(RoomEvent::Frame(_)) | None => return,

@@ -12,3 +12,13 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 
 echo "== cargo test"
 cargo test --workspace --locked
+
+echo "== client-js: install, lint (types, circular imports, no any), unit tests"
+(
+  cd client-js
+  npm ci --no-audit --no-fund
+  npm run lint
+  npm test
+  echo "== client-js: browser tests (real Chromium against the real server)"
+  npm run test:e2e
+)

@@ -7,7 +7,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 use dark_tower_core::PROTOCOL_VERSION;
-use dark_tower_core::codec::signal::MessageReader;
+use dark_tower_core::codec::signal::{MessageReader, SignalCodecError};
 use dark_tower_core::error::ErrorCode;
 use dark_tower_core::ids::{ParticipantId, TrackAlias, TrackId};
 use dark_tower_core::limits::MAX_SIGNAL_MESSAGE;
@@ -367,6 +367,8 @@ pub async fn connect(server_url: &str, token: &str, options: ConnectOptions) -> 
                         }
                     }
                     Ok(None) => break,
+                    // A message type newer than this client: ignored (proto/README.md §5).
+                    Err(SignalCodecError::Empty) => tracing::debug!("skipping an unknown server message"),
                     Err(e) => {
                         tracing::warn!(error = %e, "bad signaling message from server");
                         session.close(e.code().wire(), &e.to_string());

@@ -1,0 +1,30 @@
+/**
+ * What participants and publications need from their room once it is connected: the signaling
+ * client and the media session. The room implements it; keeping it an interface keeps
+ * participant.ts from importing room.ts.
+ */
+
+import type { ResolvedRoomOptions } from "./options.js";
+import type { LocalTrackPublication } from "./publication.js";
+import type { SignalClient } from "./signal.js";
+import type { DatagramWriter, Session } from "./transport.js";
+
+/** The connected room's machinery. */
+export interface Engine {
+  readonly options: ResolvedRoomOptions;
+  readonly signal: SignalClient;
+  /** The media session (MH). */
+  readonly media: Session;
+  /** Datagrams of the media session. */
+  readonly mediaDatagrams: DatagramWriter;
+  /** Datagrams of the signaling session (best-effort data messages). */
+  readonly signalDatagrams: DatagramWriter;
+  /** `Joined.limits.max_datagram_frame_bytes`. */
+  readonly maxDatagramFrame: number;
+  /** Participant ids of the given identities (for data message destinations). */
+  participantIds(identities: readonly string[]): string[];
+  /** Called after a local track was published. */
+  localTrackPublished(pub: LocalTrackPublication): void;
+  /** Called after a local track was unpublished. */
+  localTrackUnpublished(pub: LocalTrackPublication): void;
+}

@@ -1,0 +1,45 @@
+/**
+ * `@dark-tower/client`: the Dark Tower browser client, shaped like LiveKit's.
+ *
+ * ```ts
+ * const room = new Room();
+ * room.on(RoomEvent.TrackSubscribed, (track) => track.attach(canvas));
+ * await room.connect("https://meet.example.com", token);
+ * await room.localParticipant.setCameraEnabled(true);
+ * ```
+ */
+
+export { Room } from "./room.js";
+export { ConnectionState, RoomEvent, type DisconnectReason, type RoomEventCallbacks } from "./room_events.js";
+export type { RoomOptions, VideoCaptureOptions } from "./options.js";
+export { LocalParticipant, Participant, ParticipantRole, RemoteParticipant } from "./participant.js";
+export type { DataPublishOptions, PublishOptions } from "./participant.js";
+export { LocalTrackPublication, RemoteTrackPublication, TrackPublication, type TrackInfo } from "./publication.js";
+export {
+  LocalAudioTrack,
+  LocalTrack,
+  LocalVideoTrack,
+  RemoteAudioTrack,
+  RemoteTrack,
+  RemoteVideoTrack,
+  Track,
+  TrackKind,
+  TrackSource,
+} from "./track.js";
+export type { VideoEncoding } from "./codec/video_encode.js";
+export type { AudioEncoding } from "./codec/audio_encode.js";
+export type { DecodeStats } from "./codec/video_decode.js";
+export {
+  ConnectionError,
+  DarkTowerError,
+  InvalidUseError,
+  JoinRefusedError,
+  ProtocolError,
+  ServerError,
+  TimeoutError,
+  TooLargeError,
+} from "./errors.js";
+export { codeSpec, errorCodeFromName, errorCodeFromWire, type ErrorCodeName, type Fault } from "./proto/error.js";
+export { TypedEventEmitter } from "./events.js";
+export type { Session, SessionFactory } from "./transport.js";
+export { SDK_NAME, SDK_VERSION } from "./version.js";

@@ -1,0 +1,223 @@
+/**
+ * Publishing frames (mirrors `dark_tower_client::local_track`): group and frame numbering
+ * ({@link FrameSequencer}, pure) and the transport mapping of MEDIA.md section 6
+ * ({@link TrackSender}): video on one unidirectional stream per group per layer, audio as
+ * datagrams with a stream of its own when a frame does not fit.
+ */
+
+import { InvalidUseError, errorMessage } from "./errors.js";
+import { MAX_DATAGRAM_FRAME, MAX_SIMULCAST_LAYERS, MAX_TEMPORAL_LAYERS } from "./proto/limits.js";
+import { STREAM_TYPE_GROUP, encodeFrame, encodeStreamFrame, encodedLen, type MediaHeader } from "./proto/media.js";
+import type { DatagramWriter, Session } from "./transport.js";
+
+/** One encoded frame to publish. */
+export interface OutgoingFrame {
+  /** Simulcast layer. */
+  spatialId: number;
+  /** Temporal layer. */
+  temporalId: number;
+  /** A keyframe starts a new group (a new stream). */
+  keyframe: boolean;
+  /** May be dropped without breaking later frames. */
+  discardable: boolean;
+  /** Capture time, microseconds since the epoch. */
+  captureTsUs: bigint;
+  /** Audio level (0 loudest … 127 silence), audio only. */
+  audioLevel?: number | undefined;
+  /** Encoded payload. */
+  payload: Uint8Array;
+}
+
+interface LayerState {
+  groupSeq: bigint;
+  frameSeq: number;
+  started: boolean;
+}
+
+const U32_MAX = 0xffffffff;
+
+/** Numbers the frames of one track (MEDIA.md section 5); no I/O. */
+export class FrameSequencer {
+  private readonly layerState: LayerState[] = [];
+
+  constructor(
+    /** The track's alias from `PublishTrackAck`. */
+    readonly alias: number,
+    /** Audio frames stand alone; video frames form groups. */
+    readonly kind: "audio" | "video",
+    /** Layers published (1 to 3). */
+    readonly layers: number,
+  ) {
+    for (let i = 0; i < MAX_SIMULCAST_LAYERS; i++) this.layerState.push({ groupSeq: 0n, frameSeq: 0, started: false });
+  }
+
+  /**
+   * The header of the next frame and whether it opens a new group. Throws
+   * {@link InvalidUseError} for a delta frame before any keyframe of its layer, an unpublished
+   * layer, or out-of-range ids.
+   */
+  next(frame: OutgoingFrame): { header: MediaHeader; opensGroup: boolean } {
+    if (
+      frame.temporalId < 0 ||
+      frame.temporalId >= MAX_TEMPORAL_LAYERS ||
+      (frame.audioLevel !== undefined && (frame.audioLevel < 0 || frame.audioLevel > 127))
+    ) {
+      throw new InvalidUseError("temporal id above 3 or audio level above 127");
+    }
+    const state = this.layerState[frame.spatialId];
+    if (state === undefined || frame.spatialId >= this.layers || frame.spatialId < 0) {
+      throw new InvalidUseError(`layer ${frame.spatialId} was not published`);
+    }
+    const audio = this.kind === "audio";
+    let opensGroup = false;
+    if (frame.keyframe || audio) {
+      if (state.started && (frame.keyframe || (audio && state.frameSeq === U32_MAX))) {
+        state.groupSeq += 1n;
+        state.frameSeq = 0;
+      } else if (state.started) {
+        state.frameSeq += 1;
+      }
+      state.started = true;
+      opensGroup = frame.keyframe && !audio;
+    } else if (!state.started) {
+      throw new InvalidUseError("the first video frame of a layer must be a keyframe");
+    } else {
+      state.frameSeq += 1;
+    }
+    return {
+      header: {
+        trackAlias: this.alias,
+        spatialId: frame.spatialId,
+        temporalId: frame.temporalId,
+        groupSeq: state.groupSeq,
+        frameSeq: state.frameSeq,
+        captureTsUs: frame.captureTsUs,
+        keyframe: frame.keyframe,
+        discardable: frame.discardable,
+        endOfGroup: false,
+        audioLevel: frame.audioLevel,
+      },
+      opensGroup,
+    };
+  }
+}
+
+/** Send priority of a group's stream: `group_seq mod (2^31 - 1)` (MEDIA.md 6.1). */
+export function groupSendOrder(groupSeq: bigint): number {
+  return Number(groupSeq % 0x7fffffffn);
+}
+
+/** Statistics of a published track. */
+export interface SenderStats {
+  /** Frames handed to the transport. */
+  framesSent: number;
+  /** Frames dropped before sending (congestion). */
+  framesDropped: number;
+  /** Groups (streams) opened. */
+  groups: number;
+  /** Frames sent as datagrams. */
+  datagrams: number;
+  /** Payload and header bytes sent. */
+  bytes: number;
+}
+
+/**
+ * Sends a track's frames on the media session. Frames are written in order; when more than
+ * `maxQueued` are waiting (the network is slower than the encoder), the sender drops delta
+ * frames until the next keyframe, and {@link TrackSender.send} returns false so the encoder
+ * can be asked for one.
+ */
+export class TrackSender {
+  private readonly sequencer: FrameSequencer;
+  private readonly streams: (WritableStreamDefaultWriter<Uint8Array> | undefined)[] = [];
+  private chain: Promise<void> = Promise.resolve();
+  private queued = 0;
+  private dropUntilKeyframe = false;
+  private closed = false;
+  /** Counters since the track was published. */
+  readonly stats: SenderStats = { framesSent: 0, framesDropped: 0, groups: 0, datagrams: 0, bytes: 0 };
+
+  constructor(
+    alias: number,
+    kind: "audio" | "video",
+    layers: number,
+    private readonly session: Session,
+    private readonly datagrams: DatagramWriter,
+    private readonly maxDatagramFrame: number = MAX_DATAGRAM_FRAME,
+    private readonly maxQueued: number = 30,
+    private readonly onError: (e: unknown) => void = (e) => console.warn("media send failed:", errorMessage(e)),
+  ) {
+    this.sequencer = new FrameSequencer(alias, kind, layers);
+  }
+
+  /** Queues one frame; false if it was dropped (ask the encoder for a keyframe). */
+  send(frame: OutgoingFrame): boolean {
+    if (this.closed) return false;
+    const video = this.sequencer.kind === "video";
+    if (video && !frame.keyframe && (this.dropUntilKeyframe || this.queued >= this.maxQueued)) {
+      this.dropUntilKeyframe = true;
+      this.stats.framesDropped++;
+      return false;
+    }
+    const { header, opensGroup } = this.sequencer.next(frame);
+    if (frame.keyframe) this.dropUntilKeyframe = false;
+    this.queued++;
+    this.chain = this.chain
+      .then(() => this.write(header, frame.payload, opensGroup))
+      .catch((e: unknown) => {
+        if (!this.closed) this.onError(e);
+      })
+      .finally(() => {
+        this.queued--;
+      });
+    return true;
+  }
+
+  /** Resolves when every queued frame has been handed to the transport. */
+  flushed(): Promise<void> {
+    return this.chain;
+  }
+
+  private async write(header: MediaHeader, payload: Uint8Array, opensGroup: boolean): Promise<void> {
+    if (this.closed) return;
+    const frame = { header, payload };
+    const len = encodedLen(frame);
+    this.stats.framesSent++;
+    this.stats.bytes += len;
+    if (this.sequencer.kind === "audio") {
+      if (len <= this.maxDatagramFrame && len <= this.datagrams.maxDatagramSize) {
+        this.stats.datagrams++;
+        this.datagrams.send(encodeFrame(frame));
+        return;
+      }
+      // Too big for a datagram: a stream of its own (type byte, one frame, FIN).
+      const w = (await this.session.createUnidirectionalStream()).getWriter();
+      w.write(Uint8Array.of(STREAM_TYPE_GROUP)).catch(() => undefined);
+      w.write(encodeStreamFrame(frame)).catch(() => undefined);
+      await w.close();
+      return;
+    }
+    const layer = header.spatialId;
+    if (opensGroup) {
+      this.streams[layer]?.close().catch(() => undefined);
+      this.streams[layer] = undefined;
+      const ws = await this.session.createUnidirectionalStream({ sendOrder: groupSendOrder(header.groupSeq) });
+      const w = ws.getWriter();
+      this.streams[layer] = w;
+      this.stats.groups++;
+      w.write(Uint8Array.of(STREAM_TYPE_GROUP)).catch(() => undefined);
+    }
+    const w = this.streams[layer];
+    if (w === undefined) throw new InvalidUseError("no open group");
+    w.write(encodeStreamFrame(frame)).catch(() => undefined);
+    // Backpressure: wait until the stream takes more, so queued frames pile up here.
+    await w.ready;
+  }
+
+  /** Finishes the open group streams; later frames are ignored. */
+  close(): void {
+    this.closed = true;
+    for (const w of this.streams) w?.close().catch(() => undefined);
+    this.streams.length = 0;
+  }
+}

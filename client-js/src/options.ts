@@ -1,0 +1,67 @@
+/** Options of a {@link Room} and their defaults. */
+
+import { DEFAULT_AUDIO_ENCODING, type AudioEncoding } from "./codec/audio_encode.js";
+import { DEFAULT_VIDEO_ENCODING, type VideoEncoding } from "./codec/video_encode.js";
+import type { FetchFn } from "./join.js";
+import { PROTOCOL_VERSION } from "./proto/limits.js";
+import { REQUEST_TIMEOUT_MS } from "./signal.js";
+import { webTransportFactory, type SessionFactory } from "./transport.js";
+
+/** The size and rate to capture video at. */
+export interface VideoCaptureOptions {
+  width: number;
+  height: number;
+  frameRate: number;
+  /** A camera `deviceId`, if not the default one. */
+  deviceId?: string;
+}
+
+/** Options of `new Room(options)`. Every field is optional. */
+export interface RoomOptions {
+  /** Receive every track in the meeting without asking (default true). */
+  autoSubscribe?: boolean;
+  /** Camera capture defaults (default 320x240 at 15 fps). */
+  videoCaptureDefaults?: Partial<VideoCaptureOptions>;
+  /** Video encoding defaults (default VP8, 300 kbit/s, 15 fps, keyframe every 2 s). */
+  videoEncoding?: Partial<VideoEncoding>;
+  /** Audio encoding defaults (default Opus, 32 kbit/s). */
+  audioEncoding?: Partial<AudioEncoding>;
+  /** Free text sent to the server in `Join.client.detail` (default: the user agent). */
+  clientDetail?: string;
+  /** Signaling protocol version to speak (tests use this to check negotiation). */
+  protocolVersion?: number;
+  /** How long a request or the join waits for the server, in ms (default 10 000). */
+  requestTimeoutMs?: number;
+  /** HTTP client for `POST /v1/join` (default `fetch`). */
+  fetch?: FetchFn;
+  /** Opens WebTransport sessions (default `new WebTransport(…)`); tests inject a fake. */
+  sessionFactory?: SessionFactory;
+}
+
+/** {@link RoomOptions} with every default filled in. */
+export interface ResolvedRoomOptions {
+  autoSubscribe: boolean;
+  videoCaptureDefaults: VideoCaptureOptions;
+  videoEncoding: VideoEncoding;
+  audioEncoding: AudioEncoding;
+  clientDetail: string;
+  protocolVersion: number;
+  requestTimeoutMs: number;
+  fetch: FetchFn;
+  sessionFactory: SessionFactory;
+}
+
+/** Fills in the defaults. */
+export function resolveOptions(o: RoomOptions = {}): ResolvedRoomOptions {
+  return {
+    autoSubscribe: o.autoSubscribe ?? true,
+    videoCaptureDefaults: { width: 320, height: 240, frameRate: 15, ...o.videoCaptureDefaults },
+    videoEncoding: { ...DEFAULT_VIDEO_ENCODING, ...o.videoEncoding },
+    audioEncoding: { ...DEFAULT_AUDIO_ENCODING, ...o.audioEncoding },
+    clientDetail: o.clientDetail ?? (typeof navigator === "undefined" ? "" : navigator.userAgent),
+    protocolVersion: o.protocolVersion ?? PROTOCOL_VERSION,
+    requestTimeoutMs: o.requestTimeoutMs ?? REQUEST_TIMEOUT_MS,
+    fetch: o.fetch ?? ((input, init) => fetch(input, init)),
+    sessionFactory: o.sessionFactory ?? webTransportFactory,
+  };
+}

@@ -97,16 +97,18 @@ async fn garbage_datagrams_are_dropped_and_counted() {
     let t = TestServer::start().await;
     let mallory = t.join("m", "mallory").await;
     let counters = t.server.media.counters();
-    for _ in 0..20 {
-        mallory.media_session().send_datagram(Bytes::from_static(b"\x09garbage")).expect("datagram");
-    }
-    // Datagrams may be lost even on loopback; wait until at least one was counted.
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-    while counters.bad_datagrams.load(Ordering::Relaxed) == 0 {
-        assert!(tokio::time::Instant::now() < deadline, "garbage datagrams are counted");
-        tokio::task::yield_now().await;
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+    // Datagrams may be lost even on loopback: send until one is counted, waiting on the counter.
+    let counted = async {
+        loop {
+            let changed = counters.changed.notified();
+            if counters.bad_datagrams.load(Ordering::Relaxed) > 0 {
+                return;
+            }
+            mallory.media_session().send_datagram(Bytes::from_static(b"\x09garbage")).expect("datagram");
+            let _ = tokio::time::timeout(Duration::from_millis(100), changed).await;
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(20), counted).await.expect("garbage datagrams are counted");
     // The session stays open: a ping over signaling and media session are both alive.
     mallory.ping().await.expect("still connected");
     assert!(mallory.media_session().max_datagram_size().is_some());

@@ -62,6 +62,7 @@ impl Ingress<'_> {
             Err(e) => {
                 // Datagrams are unreliable by nature: a bad one is counted and dropped.
                 self.handler.counters.bad_datagrams.fetch_add(1, Ordering::Relaxed);
+                self.handler.counters.changed.notify_waiters();
                 tracing::debug!(error = %e, "dropping bad datagram");
             }
         }

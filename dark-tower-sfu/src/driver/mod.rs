@@ -64,6 +64,8 @@ pub struct HandlerCounters {
     pub sessions_closed_for_errors: AtomicU64,
     /// Datagrams that did not decode.
     pub bad_datagrams: AtomicU64,
+    /// Woken whenever a drop or close is counted, for tests and monitors that wait on counters.
+    pub changed: tokio::sync::Notify,
 }
 
 /// The media handler: accepts media sessions and forwards frames between them.

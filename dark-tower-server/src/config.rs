@@ -22,6 +22,9 @@ pub struct ServerConfig {
     /// Host name or address put in the URLs given to clients (default: the first WebTransport
     /// address's IP).
     pub public_host: Option<String>,
+    /// Web origins allowed to call the HTTP API from a browser (CORS). Empty: any origin, which
+    /// suits development on loopback; list the app's origins in production.
+    pub cors_origins: Vec<String>,
 }
 
 impl Default for ServerConfig {
@@ -37,6 +40,7 @@ impl Default for ServerConfig {
             data_dir: PathBuf::from("./data"),
             auto_create_meetings: true,
             public_host: None,
+            cors_origins: Vec::new(),
         }
     }
 }

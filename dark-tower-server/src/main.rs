@@ -32,6 +32,9 @@ struct Cli {
     /// Host name put in URLs given to clients.
     #[arg(long)]
     public_host: Option<String>,
+    /// Web origin allowed to call the HTTP API (CORS); repeat for several. Default: any origin.
+    #[arg(long = "cors-origin")]
+    cors_origins: Vec<String>,
     /// Log format on stderr.
     #[arg(long, value_enum, default_value_t = LogFormat::Pretty)]
     log_format: LogFormat,
@@ -125,6 +128,7 @@ async fn serve(cli: Cli) -> ExitCode {
     }
     config.auto_create_meetings = !cli.no_auto_create;
     config.public_host = cli.public_host;
+    config.cors_origins = cli.cors_origins;
     let server = match ServerBuilder::new(config.clone()).start().await {
         Ok(s) => s,
         Err(e) => {

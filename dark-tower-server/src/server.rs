@@ -187,13 +187,17 @@ impl ServerBuilder {
             tasks.push(tokio::spawn(async move { webtransport::serve(ep, routes).await }));
         }
 
-        let api = http::router(ApiState {
-            auth,
-            store,
-            auto_create_meetings: config.auto_create_meetings,
-            webtransport_base: base,
-            certificate_sha256: vec![certificate_sha256.clone()],
-        });
+        let api = http::router(
+            ApiState {
+                auth,
+                store,
+                auto_create_meetings: config.auto_create_meetings,
+                webtransport_base: base,
+                certificate_sha256: vec![certificate_sha256.clone()],
+            },
+            &config.cors_origins,
+        )
+        .map_err(ServerError::Config)?;
         let http_listener = tokio::net::TcpListener::bind(config.http)
             .await
             .map_err(|source| ServerError::Bind { what: "http", addr: config.http, source })?;

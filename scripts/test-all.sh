@@ -22,3 +22,11 @@ echo "== client-js: install, lint (types, circular imports, no any), unit tests"
   echo "== client-js: browser tests (real Chromium against the real server)"
   npm run test:e2e
 )
+
+echo "== fuzz targets: build (own workspace) and replay past crashes"
+cargo build --manifest-path fuzz/Cargo.toml --locked --bins --target-dir target/fuzz
+for r in fuzz/regressions/*; do
+  t="$(basename "$r")"; t="${t%%-*}"
+  target/fuzz/debug/"$t" "$r" >/dev/null 2>&1 || { echo "fuzz regression $r fails" >&2; exit 1; }
+  echo "replayed $r"
+done

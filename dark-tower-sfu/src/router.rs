@@ -363,6 +363,10 @@ impl Router {
     }
 
     fn attach(&mut self, session: SessionId, participant: ParticipantId, publish: bool) {
+        // The driver never reuses a session id; if it did, the old binding goes first.
+        if self.sessions.contains_key(&session) {
+            self.detach(session);
+        }
         let p = self.participants.entry(participant).or_default();
         if let Some(old) = p.session.replace(session) {
             self.sessions.remove(&old);
@@ -413,6 +417,13 @@ impl Router {
         }
     }
 
+    /// Closes a misbehaving session: the driver is told, and the router forgets the session at
+    /// once so nothing more is forwarded to it.
+    fn close_for_error(&mut self, session: SessionId, code: ErrorCode, reason: String) {
+        self.out.push_back(Output::CloseSession { session, code: Some(code), reason });
+        self.detach(session);
+    }
+
     /// The layer a video subscriber waits for a keyframe of, if it is not receiving its target.
     fn keyframe_needed(track: &Track, subscriber: ParticipantId) -> Option<u8> {
         let sub = track.subscribers.get(&subscriber)?;
@@ -461,11 +472,7 @@ impl Router {
         let alias = frame.header.track_alias;
         if !p.publish {
             self.stats.dropped_not_allowed += 1;
-            self.out.push_back(Output::CloseSession {
-                session,
-                code: Some(ErrorCode::PermissionDenied),
-                reason: "this session may not publish".into(),
-            });
+            self.close_for_error(session, ErrorCode::PermissionDenied, "this session may not publish".into());
             return;
         }
         let Some(track) = self.tracks.get_mut(&alias).filter(|t| t.publisher == participant) else {
@@ -473,22 +480,22 @@ impl Router {
                 self.stats.dropped_stale_track += 1;
             } else {
                 self.stats.dropped_unknown_track += 1;
-                self.out.push_back(Output::CloseSession {
+                self.close_for_error(
                     session,
-                    code: Some(ErrorCode::UnknownTrack),
-                    reason: format!("track {alias} was not published by this participant"),
-                });
+                    ErrorCode::UnknownTrack,
+                    format!("track {alias} was not published by this participant"),
+                );
             }
             return;
         };
         let layer = frame.header.spatial_id;
         if layer >= track.layers || (track.kind == TrackKind::Audio && layer != 0) {
             self.stats.dropped_bad_layer += 1;
-            self.out.push_back(Output::CloseSession {
+            self.close_for_error(
                 session,
-                code: Some(ErrorCode::ProtocolViolation),
-                reason: format!("layer {layer} not published for track {alias}"),
-            });
+                ErrorCode::ProtocolViolation,
+                format!("layer {layer} not published for track {alias}"),
+            );
             return;
         }
         self.stats.frames_in += 1;

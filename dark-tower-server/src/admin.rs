@@ -23,9 +23,22 @@ impl Readiness {
     }
 }
 
-/// The admin routes.
-pub fn router(ready: Readiness) -> Router {
+/// The admin routes: `/livez`, `/readyz`, `/metrics`.
+pub fn router(ready: Readiness, metrics: Arc<prometheus_client::registry::Registry>) -> Router {
+    let metrics_route = get(move || {
+        let metrics = Arc::clone(&metrics);
+        async move {
+            (
+                [(
+                    axum::http::header::CONTENT_TYPE,
+                    "application/openmetrics-text; version=1.0.0; charset=utf-8",
+                )],
+                crate::metrics::render(&metrics),
+            )
+        }
+    });
     Router::new()
+        .route("/metrics", metrics_route)
         .route("/livez", get(|| async { "ok" }))
         .route(
             "/readyz",

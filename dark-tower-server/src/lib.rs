@@ -20,6 +20,7 @@ pub mod admin;
 pub mod config;
 pub mod devkeys;
 pub mod http;
+pub mod metrics;
 mod server;
 pub mod tls;
 pub mod webtransport;

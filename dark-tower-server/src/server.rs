@@ -211,7 +211,8 @@ impl ServerBuilder {
                 tracing::error!(error = %e, "http server stopped");
             }
         }));
-        let admin_router = admin::router(ready.clone());
+        let registry = Arc::new(crate::metrics::registry(Arc::clone(&mh), Arc::clone(&mc)));
+        let admin_router = admin::router(ready.clone(), registry);
         tasks.push(tokio::spawn(async move {
             if let Err(e) = axum::serve(admin_listener, admin_router).await {
                 tracing::error!(error = %e, "admin server stopped");

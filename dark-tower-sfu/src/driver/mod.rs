@@ -64,6 +64,8 @@ pub struct HandlerCounters {
     pub sessions_closed_for_errors: AtomicU64,
     /// Datagrams that did not decode.
     pub bad_datagrams: AtomicU64,
+    /// Media sessions being served now.
+    pub sessions: std::sync::atomic::AtomicI64,
     /// Woken whenever a drop or close is counted, for tests and monitors that wait on counters.
     pub changed: tokio::sync::Notify,
 }
@@ -164,6 +166,7 @@ impl MediaHandler {
     /// ticket it presented.
     pub async fn serve_session<S: Session>(&self, session: S, ticket: TicketClaims) {
         let id = SessionId(self.next_session.fetch_add(1, Ordering::Relaxed));
+        self.counters.sessions.fetch_add(1, Ordering::Relaxed);
         let meeting = ticket.meeting.clone();
         let (egress, writer) =
             egress::channel(session.clone(), self.config.subscriber_queue_frames, Arc::clone(&self.counters));
@@ -179,6 +182,7 @@ impl MediaHandler {
         ingress.run(session).await;
         writer.abort();
         self.send(&meeting, ActorMsg::Input(Input::SessionDetached { session: id })).await;
+        self.counters.sessions.fetch_sub(1, Ordering::Relaxed);
         tracing::debug!(session = id.0, "media session ended");
     }
 }

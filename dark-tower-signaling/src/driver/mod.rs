@@ -74,6 +74,7 @@ pub struct MeetingController {
     forwarding: Arc<dyn MediaForwarding>,
     webhooks: Arc<dyn WebhookSink>,
     meetings: Mutex<HashMap<MeetingName, mpsc::Sender<ActorMsg>>>,
+    sessions: std::sync::atomic::AtomicI64,
     me: Weak<MeetingController>,
 }
 
@@ -109,6 +110,7 @@ impl MeetingController {
             forwarding,
             webhooks,
             meetings: Mutex::default(),
+            sessions: std::sync::atomic::AtomicI64::new(0),
             me: me.clone(),
         })
     }
@@ -116,6 +118,11 @@ impl MeetingController {
     /// The configuration.
     pub fn config(&self) -> &McConfig {
         &self.config
+    }
+
+    /// Signaling sessions being served now.
+    pub fn session_count(&self) -> i64 {
+        self.sessions.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Meetings with a running actor.
@@ -205,6 +212,9 @@ impl MeetingController {
     /// Serves one signaling session whose access token was verified (and checked to be for
     /// `meeting`) before the session was accepted. Returns when the session ends.
     pub async fn serve_session<S: Session>(&self, session: S, meeting: MeetingName, token: VerifiedToken) {
+        use std::sync::atomic::Ordering;
+        self.sessions.fetch_add(1, Ordering::Relaxed);
         session::serve(self, session, meeting, token).await;
+        self.sessions.fetch_sub(1, Ordering::Relaxed);
     }
 }

@@ -180,6 +180,12 @@ impl Shared {
             S::ActiveSpeakers(a) => self.emit(RoomEvent::ActiveSpeakersChanged(
                 a.speakers.iter().filter_map(|s| Some((s.participant_id.parse().ok()?, s.level))).collect(),
             )),
+            S::SubscribedLayers(l) => {
+                if let Ok(track) = l.track_id.parse() {
+                    let layers = l.spatial_ids.iter().filter_map(|s| u8::try_from(*s).ok()).collect();
+                    self.emit(RoomEvent::LayersWanted { track, layers });
+                }
+            }
             S::KeyframeRequest(k) => {
                 if let (Ok(track), Ok(spatial_id)) = (k.track_id.parse(), u8::try_from(k.spatial_id)) {
                     self.emit(RoomEvent::KeyframeRequested { track, spatial_id });

@@ -147,6 +147,14 @@ pub enum RoomEvent {
     LobbyUpdated(Vec<ParticipantInfo>),
     /// The participants speaking now changed: loudest first, with a level from 0 to 1.
     ActiveSpeakersChanged(Vec<(ParticipantId, f32)>),
+    /// Dynacast: the layers of one of this participant's tracks that anyone watches; the others
+    /// need not be encoded until they appear here again.
+    LayersWanted {
+        /// The track.
+        track: TrackId,
+        /// Wanted spatial layers, ascending (empty: nobody watches).
+        layers: Vec<u8>,
+    },
     /// The media handler needs a keyframe of one of this participant's tracks: encode one soon.
     KeyframeRequested {
         /// The track.

@@ -105,13 +105,26 @@ pub enum MediaReport {
         /// The layer.
         spatial_id: u8,
     },
+    /// Dynacast: the layers of `alias` that some subscriber wants changed.
+    LayersWanted {
+        /// Meeting.
+        meeting: MeetingName,
+        /// The publisher to tell.
+        publisher: ParticipantId,
+        /// The track.
+        alias: TrackAlias,
+        /// Wanted spatial layers, ascending (empty: nobody watches).
+        layers: Vec<u8>,
+    },
 }
 
 impl MediaReport {
     /// The meeting the report is about.
     pub fn meeting(&self) -> &MeetingName {
         match self {
-            Self::AudioLevels { meeting, .. } | Self::KeyframeNeeded { meeting, .. } => meeting,
+            Self::AudioLevels { meeting, .. }
+            | Self::KeyframeNeeded { meeting, .. }
+            | Self::LayersWanted { meeting, .. } => meeting,
         }
     }
 }

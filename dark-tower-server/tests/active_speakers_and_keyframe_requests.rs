@@ -1,6 +1,7 @@
 //! The media handler's reports reach clients through the meeting controller: audio levels in
 //! frame headers become `ActiveSpeakersChanged`, and a subscriber that has nothing to start from
-//! makes the publisher receive a `KeyframeRequested`.
+//! makes the publisher receive a `KeyframeRequested`; dynacast tells the publisher which layers
+//! are watched.
 
 mod common;
 
@@ -77,4 +78,32 @@ async fn a_subscriber_without_a_cached_group_triggers_a_keyframe_request() {
     .await;
     assert_eq!(track, cam.info().id);
     assert_eq!(layer, 1, "the subscriber wants the top layer");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dynacast_tells_the_publisher_which_layers_are_watched() {
+    let t = TestServer::start().await;
+    let mut ann = t.join("m", "ann").await;
+    let bob = t.join("m", "bob").await;
+    let cam = ann
+        .publish_track(TrackOptions::new(TrackSource::Camera, "vp8").simulcast(&[
+            (320, 180, 150_000),
+            (640, 360, 500_000),
+            (1280, 720, 1_500_000),
+        ]))
+        .await
+        .expect("publish");
+    let layers_wanted = |want: Vec<u8>| {
+        move |e: &RoomEvent| match e {
+            RoomEvent::LayersWanted { track, layers } if *layers == want => Some(*track),
+            _ => None,
+        }
+    };
+    // Bob subscribes automatically: the top layer is watched.
+    assert_eq!(wait_for(&mut ann, layers_wanted(vec![2])).await, cam.info().id);
+    // Bob asks for the lowest layer only.
+    bob.subscribe(cam.info().id, Some(0)).await.expect("resubscribe");
+    assert_eq!(wait_for(&mut ann, layers_wanted(vec![0])).await, cam.info().id);
+    bob.unsubscribe(cam.info().id).expect("unsubscribe");
+    assert_eq!(wait_for(&mut ann, layers_wanted(vec![])).await, cam.info().id);
 }

@@ -204,6 +204,8 @@ struct Track {
     layers: u8,
     groups: [Group; MAX_SIMULCAST_LAYERS],
     subscribers: HashMap<ParticipantId, Subscription>,
+    /// Dynacast: the wanted layers last reported to the publisher.
+    reported_layers: Option<Vec<u8>>,
 }
 
 impl Track {
@@ -288,7 +290,10 @@ impl Router {
     pub fn handle_input(&mut self, now: Instant, input: Input) {
         self.now = Some(now);
         match input {
-            Input::Command(c) => self.handle_command(c),
+            Input::Command(c) => {
+                self.handle_command(c);
+                self.report_wanted_layers();
+            }
             Input::SessionAttached { session, participant, publish, subscribe: _ } => {
                 self.attach(session, participant, publish)
             }
@@ -310,6 +315,7 @@ impl Router {
                         layers,
                         groups: Default::default(),
                         subscribers: HashMap::new(),
+                        reported_layers: None,
                     },
                 );
             }
@@ -414,6 +420,26 @@ impl Router {
             .any(|t| t.publisher == participant || t.subscribers.contains_key(&participant));
         if !known && self.participants.get(&participant).is_some_and(|p| p.session.is_none()) {
             self.participants.remove(&participant);
+        }
+    }
+
+    /// Dynacast: tells each video publisher which layers someone wants, when that changed.
+    fn report_wanted_layers(&mut self) {
+        for (alias, track) in self.tracks.iter_mut() {
+            if track.kind != TrackKind::Video {
+                continue;
+            }
+            let mut wanted: Vec<u8> = track.subscribers.values().map(|s| track.target_layer(s)).collect();
+            wanted.sort_unstable();
+            wanted.dedup();
+            if track.reported_layers.as_ref() != Some(&wanted) {
+                track.reported_layers = Some(wanted.clone());
+                self.out.push_back(Output::Report(Feedback::LayersWanted {
+                    publisher: track.publisher,
+                    alias: *alias,
+                    layers: wanted,
+                }));
+            }
         }
     }
 

@@ -18,7 +18,8 @@ const ALIAS: u32 = 7;
 fn publishing() -> Sim {
     let mut sim = Sim::new();
     assert!(sim.attach(PUB, pid(1), true).is_empty());
-    assert!(sim.publish(pid(1), ALIAS, TrackKind::Video, 3).is_empty());
+    // Publishing forwards nothing (dynacast reports that nobody watches yet).
+    assert!(forward_sessions(&sim.publish(pid(1), ALIAS, TrackKind::Video, 3)).is_empty());
     for seq in 0..4 {
         for layer in 0..3 {
             let out = sim.video(PUB, ALIAS, layer, 1, seq);
@@ -39,7 +40,11 @@ fn late_subscriber_gets_the_top_layer_group_from_its_keyframe() {
     assert!(sim.attach(2, pid(2), false).is_empty());
     let out = sim.subscribe(pid(2), ALIAS, None);
     assert_eq!(labels_to(&out, 2), group(2, 1, 4), "cached group of layer 2, keyframe first");
-    assert_eq!(out.len(), 4, "only forwards to the new subscriber: {out:?}");
+    assert_eq!(
+        out.iter().filter(|o| matches!(o, Output::Forward { .. })).count(),
+        4,
+        "only forwards to the new subscriber: {out:?}"
+    );
     for (f, via) in common::forwarded_to(&out, 2) {
         assert_eq!(via, Via::Stream);
         assert_eq!(f.payload, common::video(ALIAS, 2, 1, f.header.frame_seq).payload);
@@ -62,7 +67,7 @@ fn late_subscriber_with_max_spatial_0_gets_layer_0() {
     assert!(sim.attach(2, pid(2), false).is_empty());
     let out = sim.subscribe(pid(2), ALIAS, Some(0));
     assert_eq!(labels_to(&out, 2), group(0, 1, 4));
-    assert_eq!(out.len(), 4);
+    assert_eq!(out.iter().filter(|o| matches!(o, Output::Forward { .. })).count(), 4);
 
     let mut live = Vec::new();
     for layer in 0..3 {
@@ -81,7 +86,7 @@ fn subscription_made_before_the_session_attaches_starts_on_attach() {
     assert!(forward_sessions(&out).is_empty());
     let out = sim.attach(2, pid(2), false);
     assert_eq!(labels_to(&out, 2), group(1, 1, 4));
-    assert_eq!(out.len(), 4);
+    assert_eq!(out.iter().filter(|o| matches!(o, Output::Forward { .. })).count(), 4);
 }
 
 #[test]
@@ -116,9 +121,11 @@ fn without_a_cached_keyframe_the_subscriber_waits_for_the_next_one() {
     for (who, max, layer) in [(2, None, 2), (3, Some(0), 0)] {
         let out = sim.subscribe(pid(who), ALIAS, max);
         assert!(forward_sessions(&out).is_empty(), "nothing decodable to replay");
+        let keyframe_requests: Vec<_> =
+            out.iter().filter(|o| matches!(o, Output::Report(Feedback::KeyframeNeeded { .. }))).collect();
         assert_eq!(
-            out,
-            vec![Output::Report(Feedback::KeyframeNeeded {
+            keyframe_requests,
+            vec![&Output::Report(Feedback::KeyframeNeeded {
                 publisher: pid(1),
                 alias: TrackAlias(ALIAS),
                 spatial_id: layer
@@ -141,7 +148,7 @@ fn without_a_cached_keyframe_the_subscriber_waits_for_the_next_one() {
     }
     assert_eq!(labels_to(&out, 2), group(2, 6, 2));
     assert_eq!(labels_to(&out, 3), group(0, 6, 2));
-    assert_eq!(out.len(), 4);
+    assert_eq!(out.iter().filter(|o| matches!(o, Output::Forward { .. })).count(), 4);
 }
 
 #[test]

@@ -102,6 +102,9 @@ async fn drain(
 fn report(meeting: &MeetingName, f: Feedback) -> MediaReport {
     match f {
         Feedback::AudioLevels(levels) => MediaReport::AudioLevels { meeting: meeting.clone(), levels },
+        Feedback::LayersWanted { publisher, alias, layers } => {
+            MediaReport::LayersWanted { meeting: meeting.clone(), publisher, alias, layers }
+        }
         Feedback::KeyframeNeeded { publisher, alias, spatial_id } => {
             MediaReport::KeyframeNeeded { meeting: meeting.clone(), publisher, alias, spatial_id }
         }

@@ -17,6 +17,15 @@ pub enum Feedback {
     /// Loudest audio level per publisher over the last interval (0 loudest … 127 silence),
     /// sorted by participant. Empty once everyone fell silent (sent once).
     AudioLevels(Vec<(ParticipantId, u8)>),
+    /// Dynacast: the layers of `alias` that some subscriber wants (ascending) changed.
+    LayersWanted {
+        /// Publisher.
+        publisher: ParticipantId,
+        /// Track.
+        alias: TrackAlias,
+        /// Wanted layers.
+        layers: Vec<u8>,
+    },
     /// Ask `publisher` for a keyframe of `alias` layer `spatial_id`.
     KeyframeNeeded {
         /// Publisher.

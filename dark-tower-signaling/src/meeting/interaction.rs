@@ -211,6 +211,18 @@ impl Meeting {
                 });
                 self.send(publisher, 0, request);
             }
+            MediaReport::LayersWanted { publisher, alias, layers, .. } => {
+                let track = self
+                    .tracks
+                    .iter()
+                    .find(|(_, e)| e.owner == publisher && TrackAlias(e.track.alias) == alias);
+                let Some((id, _)) = track else { return };
+                let msg = S::SubscribedLayers(sig::SubscribedLayers {
+                    track_id: id.to_string(),
+                    spatial_ids: layers.into_iter().map(u32::from).collect(),
+                });
+                self.send(publisher, 0, msg);
+            }
             MediaReport::AudioLevels { levels, .. } => {
                 let mut speaking: Vec<(ParticipantId, u8)> = levels
                     .into_iter()

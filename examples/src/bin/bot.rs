@@ -327,6 +327,7 @@ fn print_event(ev: Option<&RoomEvent>) {
             format!("data from {from:?} on {topic}: {}", String::from_utf8_lossy(payload))
         }
         Some(RoomEvent::ActiveSpeakersChanged(s)) => format!("active speakers {s:?}"),
+        Some(RoomEvent::LayersWanted { track, layers }) => format!("layers wanted for {track}: {layers:?}"),
         Some(RoomEvent::KeyframeRequested { track, spatial_id }) => {
             format!("keyframe wanted: {track} layer {spatial_id}")
         }

@@ -196,14 +196,7 @@ export class RemoteVideoTrack extends RemoteTrack {
   }
 
   override detach(element?: HTMLElement): HTMLElement[] {
-    const out: HTMLElement[] = [];
-    for (const [el, sink] of [...this.sinks]) {
-      if (element !== undefined && el !== element) continue;
-      sink.close();
-      this.sinks.delete(el);
-      out.push(el);
-    }
-    return out;
+    return detachSinks(this.sinks, element);
   }
 
   override close(): void {
@@ -253,18 +246,23 @@ export class RemoteAudioTrack extends RemoteTrack {
   }
 
   override detach(element?: HTMLElement): HTMLElement[] {
-    const out: HTMLElement[] = [];
-    for (const [el, sink] of [...this.sinks]) {
-      if (element !== undefined && el !== element) continue;
-      sink.close();
-      this.sinks.delete(el);
-      out.push(el);
-    }
-    return out;
+    return detachSinks(this.sinks, element);
   }
 
   override close(): void {
     this.pipeline.close();
     this.detach();
   }
+}
+
+/** Closes and forgets the sink of `element` (or every sink); returns the elements detached. */
+function detachSinks(sinks: Map<HTMLElement, { close(): void }>, element?: HTMLElement): HTMLElement[] {
+  const out: HTMLElement[] = [];
+  for (const [el, sink] of [...sinks]) {
+    if (element !== undefined && el !== element) continue;
+    sink.close();
+    sinks.delete(el);
+    out.push(el);
+  }
+  return out;
 }

@@ -1,7 +1,7 @@
 /** Received audio frames → WebCodecs `AudioDecoder` (Opus) → `AudioData`. */
 
 import type { MediaFrame } from "../proto/media.js";
-import type { DecodeStats } from "./video_decode.js";
+import { type DecodeStats, newDecodeStats } from "./video_decode.js";
 
 /** Decodes one remote audio track. The caller owns (and must close) every output. */
 export class AudioDecodePipeline {
@@ -10,16 +10,7 @@ export class AudioDecodePipeline {
   /** The last received audio level (0 loudest … 127 silence), if the publisher sent one. */
   lastLevel: number | undefined;
   /** Counters since creation. */
-  readonly stats: DecodeStats = {
-    framesReceived: 0,
-    framesDecoded: 0,
-    framesOutput: 0,
-    framesDropped: 0,
-    framesStale: 0,
-    keyframes: 0,
-    errors: 0,
-    bytes: 0,
-  };
+  readonly stats: DecodeStats = newDecodeStats();
 
   constructor(
     /** WebCodecs codec string ("opus"). */

@@ -3,7 +3,7 @@
  * {@link TrackSender}, each with the RFC 6464 audio level of the captured audio.
  */
 
-import { errorMessage } from "../errors.js";
+import { pumpCapture } from "./capture.js";
 import { nowUs } from "./clock.js";
 import type { EncodeStats, FrameSink } from "./video_encode.js";
 
@@ -60,24 +60,14 @@ export class AudioEncodePipeline {
     this.encoder = undefined;
   }
 
-  private async loop(reader: ReadableStreamDefaultReader<AudioData>): Promise<void> {
-    try {
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done || this.stopped) {
-          value?.close();
-          return;
-        }
-        this.stats.framesIn++;
-        try {
-          this.encode(value);
-        } finally {
-          value.close();
-        }
-      }
-    } catch (e) {
-      if (!this.stopped) console.warn("audio capture ended:", errorMessage(e));
-    }
+  private loop(reader: ReadableStreamDefaultReader<AudioData>): Promise<void> {
+    return pumpCapture(
+      reader,
+      () => this.stopped,
+      (frame) => this.encode(frame),
+      () => this.stats.framesIn++,
+      "audio",
+    );
   }
 
   private encode(data: AudioData): void {

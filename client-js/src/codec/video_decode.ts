@@ -27,15 +27,9 @@ export interface DecodeStats {
   bytes: number;
 }
 
-/** Decodes one remote video track. The caller owns (and must close) every output frame. */
-export class VideoDecodePipeline {
-  private decoder: VideoDecoder | undefined;
-  private waitingForKeyframe = true;
-  private group = -1n;
-  private lastFrameSeq = 0;
-  private closed = false;
-  /** Counters since creation. */
-  readonly stats: DecodeStats = {
+/** Counters all at zero. */
+export function newDecodeStats(): DecodeStats {
+  return {
     framesReceived: 0,
     framesDecoded: 0,
     framesOutput: 0,
@@ -45,6 +39,17 @@ export class VideoDecodePipeline {
     errors: 0,
     bytes: 0,
   };
+}
+
+/** Decodes one remote video track. The caller owns (and must close) every output frame. */
+export class VideoDecodePipeline {
+  private decoder: VideoDecoder | undefined;
+  private waitingForKeyframe = true;
+  private group = -1n;
+  private lastFrameSeq = 0;
+  private closed = false;
+  /** Counters since creation. */
+  readonly stats: DecodeStats = newDecodeStats();
 
   constructor(
     /** WebCodecs codec string (the track's `codec`). */

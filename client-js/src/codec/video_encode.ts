@@ -5,8 +5,8 @@
  * sender dropped frames.
  */
 
-import { errorMessage } from "../errors.js";
 import type { OutgoingFrame } from "../local_track.js";
+import { pumpCapture } from "./capture.js";
 import { nowUs } from "./clock.js";
 
 /** How a video track is encoded. */
@@ -86,24 +86,14 @@ export class VideoEncodePipeline {
     this.encoder = undefined;
   }
 
-  private async loop(reader: ReadableStreamDefaultReader<VideoFrame>): Promise<void> {
-    try {
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done || this.stopped) {
-          value?.close();
-          return;
-        }
-        this.stats.framesIn++;
-        try {
-          this.encode(value);
-        } finally {
-          value.close();
-        }
-      }
-    } catch (e) {
-      if (!this.stopped) console.warn("video capture ended:", errorMessage(e));
-    }
+  private loop(reader: ReadableStreamDefaultReader<VideoFrame>): Promise<void> {
+    return pumpCapture(
+      reader,
+      () => this.stopped,
+      (frame) => this.encode(frame),
+      () => this.stats.framesIn++,
+      "video",
+    );
   }
 
   private configure(width: number, height: number): VideoEncoder {

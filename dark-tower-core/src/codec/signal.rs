@@ -160,6 +160,15 @@ mod tests {
     }
 
     #[test]
+    fn a_message_type_newer_than_this_build_decodes_as_empty() {
+        // request_id 5, then field 99 (a future oneof member) with an empty body. Clients skip
+        // such envelopes (proto/README.md §5); servers refuse them.
+        let future = Bytes::from_static(&[0x08, 0x05, 0x9a, 0x06, 0x00]);
+        assert_eq!(decode_server(future.clone()), Err(SignalCodecError::Empty));
+        assert_eq!(decode_client(future), Err(SignalCodecError::Empty));
+    }
+
+    #[test]
     fn garbage_and_empty_envelopes_are_malformed() {
         assert!(matches!(
             decode_client(Bytes::from_static(&[0xff, 0xff, 0xff])),

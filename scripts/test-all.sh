@@ -1,17 +1,23 @@
 #!/usr/bin/env bash
 # Runs every test of the project: formatting, lints, and the whole workspace test suite
 # (unit, integration over real WebTransport on loopback, doc tests).
+#
+# The server's `postgres` feature is on for the lints and the tests, so the PostgreSQL store is
+# tested in the same build: its tests need the PostgreSQL at DATABASE_URL (default
+# postgres://postgres@127.0.0.1:5432/test) and fail if it is unreachable.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+export DATABASE_URL="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test}"
 
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
 
-echo "== cargo clippy -D warnings"
-cargo clippy --workspace --all-targets --locked -- -D warnings
+echo "== cargo clippy -D warnings (with the postgres feature; then the server without optional features)"
+cargo clippy --workspace --all-targets --locked --features dark-tower-server/postgres -- -D warnings
+cargo clippy -p dark-tower-server --all-targets --locked --no-default-features -- -D warnings
 
-echo "== cargo test"
-cargo test --workspace --locked
+echo "== cargo test (with the postgres feature, against DATABASE_URL)"
+cargo test --workspace --locked --features dark-tower-server/postgres
 
 echo "== client-js: install, lint (types, circular imports, no any), unit tests"
 (

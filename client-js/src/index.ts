@@ -40,6 +40,22 @@ export {
   TooLargeError,
 } from "./errors.js";
 export { codeSpec, errorCodeFromName, errorCodeFromWire, type ErrorCodeName, type Fault } from "./proto/error.js";
+export {
+  CipherSuite,
+  DEFAULT_PBKDF2_ITERATIONS,
+  DEFAULT_PBKDF2_SALT,
+  DEFAULT_ROTATION_WINDOW_MS,
+  EncryptionError,
+  FrameDecryptor,
+  FrameEncryptor,
+  KeyError,
+  KeyProvider,
+  baseKeyFromPassphrase,
+  type EncryptionErrorKind,
+  type KeyErrorKind,
+  type KeyProviderOptions,
+  type PassphraseParams,
+} from "./e2ee/index.js";
 export { TypedEventEmitter } from "./events.js";
 export type { Session, SessionFactory } from "./transport.js";
 export { SDK_NAME, SDK_VERSION } from "./version.js";

@@ -46,6 +46,13 @@ pub enum ClientError {
         /// The limit.
         max: usize,
     },
+    /// The media connection was replaced (after a reconnect): the next video frame of this layer
+    /// must be a keyframe. The frame was not sent.
+    #[error("a keyframe is needed after the media connection was replaced")]
+    KeyframeRequired,
+    /// A frame could not be encrypted (end-to-end encryption is on).
+    #[error("e2ee: {0}")]
+    Encryption(#[from] crate::e2ee::E2eeError),
     /// The operation is invalid in the current state (e.g. a delta frame before any keyframe).
     #[error("invalid use: {0}")]
     InvalidUse(String),

@@ -20,11 +20,16 @@
 //! ```
 //!
 //! The flow follows DESIGN §4: `POST /v1/join`, a signaling WebTransport session to the meeting
-//! controller, then a media session to the media handler with the ticket from `Joined`.
+//! controller, then a media session to the media handler with the ticket from `Joined`. When the
+//! connection drops the room resumes on its own (`RoomEvent::Reconnecting` / `Reconnected`) within
+//! the server's grace period; see `docs/SIGNALING.md`.
 
+pub mod e2ee;
 mod error;
+mod link;
 mod local_track;
 mod media;
+mod reconnect;
 mod room;
 mod signal;
 pub mod synthetic;
@@ -33,6 +38,7 @@ mod types;
 pub use error::ClientError;
 pub use local_track::{LocalTrack, OutgoingFrame, TrackOptions};
 pub use room::{ConnectOptions, ParticipantInfo, RemoteFrame, Room, RoomEvent, TrackInfo, connect};
+pub use types::{ConnectionQuality, SubscriptionSettings};
 
 pub use dark_tower_core::ErrorCode;
 pub use dark_tower_core::codec::media::MediaHeader;

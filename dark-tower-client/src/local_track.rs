@@ -1,15 +1,20 @@
 //! Publishing: a track's frames, with group and frame numbering, on group streams (video) or
 //! datagrams (audio).
 
+use std::sync::Arc;
+
 use bytes::Bytes;
 use dark_tower_core::codec::media::{MediaFrame, MediaHeader, STREAM_TYPE_GROUP};
 use dark_tower_core::limits::MAX_SIMULCAST_LAYERS;
 use dark_tower_core::proto::sig;
 use dark_tower_core::track::{TrackKind, TrackSource};
-use dark_tower_core::transport::wt::{WtSend, WtSession};
+
+use dark_tower_core::transport::wt::WtSend;
 use dark_tower_core::transport::{SendStream, Session};
 
 use crate::ClientError;
+use crate::e2ee::RoomE2ee;
+use crate::link::LinkCell;
 use crate::room::TrackInfo;
 
 /// What to publish.
@@ -97,15 +102,18 @@ struct LayerState {
     group_seq: u64,
     frame_seq: u32,
     started: bool,
-    stream: Option<WtSend>,
+    /// The open group's stream and the link generation it belongs to.
+    stream: Option<(WtSend, u64)>,
 }
 
-/// A published track: send its frames with [`LocalTrack::send`].
+/// A published track: send its frames with [`LocalTrack::send`]. After a reconnect the track
+/// sends on the new media connection; a video layer then resumes at its next keyframe.
 pub struct LocalTrack {
     info: TrackInfo,
-    media: WtSession,
+    link: Arc<LinkCell>,
     layers: Vec<LayerState>,
     max_datagram_frame: usize,
+    e2ee: Option<Arc<RoomE2ee>>,
 }
 
 impl std::fmt::Debug for LocalTrack {
@@ -115,11 +123,16 @@ impl std::fmt::Debug for LocalTrack {
 }
 
 impl LocalTrack {
-    pub(crate) fn new(info: TrackInfo, media: WtSession, max_datagram_frame: usize) -> Self {
+    pub(crate) fn new(
+        info: TrackInfo,
+        link: Arc<LinkCell>,
+        max_datagram_frame: usize,
+        e2ee: Option<Arc<RoomE2ee>>,
+    ) -> Self {
         let layers = (0..MAX_SIMULCAST_LAYERS)
             .map(|_| LayerState { group_seq: 0, frame_seq: 0, started: false, stream: None })
             .collect();
-        Self { info, media, layers, max_datagram_frame }
+        Self { info, link, layers, max_datagram_frame, e2ee }
     }
 
     /// The track as the server acknowledged it.
@@ -128,8 +141,11 @@ impl LocalTrack {
     }
 
     /// Sends one frame; returns the header it was sent with. Video frames of a layer must start
-    /// with a keyframe; each keyframe opens a new group (a new stream).
+    /// with a keyframe; each keyframe opens a new group (a new stream). After a reconnect a delta
+    /// frame gets [`ClientError::KeyframeRequired`] until the layer's next keyframe.
     pub async fn send(&mut self, frame: OutgoingFrame) -> Result<MediaHeader, ClientError> {
+        let link = self.link.get();
+        let media = &link.media;
         let layer = frame.spatial_id as usize;
         if frame.temporal_id >= dark_tower_core::limits::MAX_TEMPORAL_LAYERS
             || frame.audio_level.is_some_and(|l| l > 127)
@@ -141,42 +157,56 @@ impl LocalTrack {
         }
         let state = &mut self.layers[layer];
         let audio = self.info.kind == TrackKind::Audio;
+        if !audio
+            && !frame.keyframe
+            && state.started
+            && state.stream.as_ref().is_none_or(|(_, g)| *g != link.generation)
+        {
+            return Err(ClientError::KeyframeRequired);
+        }
+        // Worked out on copies and stored only once the frame is ready to go, so a frame that
+        // cannot be encrypted leaves no gap in the numbering.
+        let (mut group_seq, mut frame_seq) = (state.group_seq, state.frame_seq);
         if frame.keyframe || audio {
-            if state.started && (frame.keyframe || audio && state.frame_seq == u32::MAX) {
-                state.group_seq += 1;
-                state.frame_seq = 0;
+            if state.started && (frame.keyframe || audio && frame_seq == u32::MAX) {
+                group_seq += 1;
+                frame_seq = 0;
             } else if state.started {
-                state.frame_seq += 1;
+                frame_seq += 1;
             }
-            state.started = true;
         } else if !state.started {
             return Err(ClientError::InvalidUse(
                 "the first video frame of a layer must be a keyframe".into(),
             ));
         } else {
-            state.frame_seq += 1;
+            frame_seq += 1;
         }
         let header = MediaHeader {
             track_alias: self.info.alias,
             spatial_id: frame.spatial_id,
             temporal_id: frame.temporal_id,
-            group_seq: state.group_seq,
-            frame_seq: state.frame_seq,
+            group_seq,
+            frame_seq,
             capture_ts_us: frame.capture_ts_us,
             keyframe: frame.keyframe,
             discardable: frame.discardable,
             end_of_group: false,
             audio_level: frame.audio_level,
         };
-        let media_frame = MediaFrame { header, payload: frame.payload };
+        let payload = match &self.e2ee {
+            Some(e2ee) => Bytes::from(e2ee.encrypt(&header, &frame.payload)?),
+            None => frame.payload,
+        };
+        (state.group_seq, state.frame_seq, state.started) = (group_seq, frame_seq, true);
+        let media_frame = MediaFrame { header, payload };
         let conn = |e: dark_tower_core::transport::TransportError| ClientError::Connection(e.to_string());
         if audio {
             let fits = media_frame.encoded_len() <= self.max_datagram_frame
-                && self.media.max_datagram_size().is_some_and(|m| media_frame.encoded_len() <= m);
+                && media.max_datagram_size().is_some_and(|m| media_frame.encoded_len() <= m);
             if fits {
-                self.media.send_datagram(media_frame.encode()).map_err(conn)?;
+                media.send_datagram(media_frame.encode()).map_err(conn)?;
             } else {
-                let mut s = self.media.open_uni().await.map_err(conn)?;
+                let mut s = media.open_uni().await.map_err(conn)?;
                 s.write_all(&[STREAM_TYPE_GROUP]).await.map_err(conn)?;
                 s.write_all(&media_frame.stream_prefix()).await.map_err(conn)?;
                 s.write_all(&media_frame.payload).await.map_err(conn)?;
@@ -185,15 +215,15 @@ impl LocalTrack {
             return Ok(header);
         }
         if frame.keyframe {
-            if let Some(mut old) = state.stream.take() {
+            if let Some((mut old, _)) = state.stream.take() {
                 let _ = old.finish();
             }
-            let mut s = self.media.open_uni().await.map_err(conn)?;
+            let mut s = media.open_uni().await.map_err(conn)?;
             s.set_priority((header.group_seq % i32::MAX as u64) as i32);
             s.write_all(&[STREAM_TYPE_GROUP]).await.map_err(conn)?;
-            state.stream = Some(s);
+            state.stream = Some((s, link.generation));
         }
-        let Some(s) = state.stream.as_mut() else {
+        let Some((s, _)) = state.stream.as_mut() else {
             return Err(ClientError::InvalidUse("no open group".into()));
         };
         s.write_all(&media_frame.stream_prefix()).await.map_err(conn)?;

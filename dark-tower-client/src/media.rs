@@ -3,11 +3,13 @@
 
 use std::sync::Arc;
 
+use bytes::Bytes;
 use dark_tower_core::codec::media::MediaFrame;
 use dark_tower_core::limits::{MAX_DATAGRAM_FRAME, MAX_MEDIA_FRAME};
 use dark_tower_core::transport::wt::WtSession;
 use dark_tower_core::transport::{MediaStreamFrames, RecvStream, Session};
 
+use crate::e2ee::E2eeError;
 use crate::room::{RemoteFrame, RoomEvent, Shared};
 
 pub(crate) fn spawn_receivers(session: WtSession, shared: Arc<Shared>) {
@@ -45,11 +47,28 @@ async fn read_stream<R: RecvStream>(recv: R, shared: Arc<Shared>) {
 
 fn emit(shared: &Shared, frame: MediaFrame, datagram: bool) {
     let (participant, track) = shared.lookup(frame.header.track_alias);
+    let payload = match &shared.e2ee {
+        None => frame.payload,
+        Some(e2ee) => {
+            // A frame of a track not (yet) in the roster has no known sender, so no key.
+            let decrypted = match participant {
+                Some(sender) => e2ee.decrypt(sender, &frame.header, &frame.payload),
+                None => Err(E2eeError::UnknownSender),
+            };
+            match decrypted {
+                Ok(plain) => Bytes::from(plain),
+                Err(error) => {
+                    shared.emit(RoomEvent::EncryptionError { participant, track, error });
+                    return;
+                }
+            }
+        }
+    };
     shared.emit(RoomEvent::Frame(RemoteFrame {
         participant,
         track,
         header: frame.header,
-        payload: frame.payload,
+        payload,
         datagram,
     }));
 }

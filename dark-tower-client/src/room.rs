@@ -7,20 +7,23 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 use dark_tower_core::PROTOCOL_VERSION;
-use dark_tower_core::codec::signal::{MessageReader, SignalCodecError};
+use dark_tower_core::codec::signal::MessageReader;
 use dark_tower_core::error::ErrorCode;
 use dark_tower_core::ids::{ParticipantId, TrackAlias, TrackId};
 use dark_tower_core::limits::MAX_SIGNAL_MESSAGE;
 use dark_tower_core::proto::sig;
 use dark_tower_core::token::Role;
-use dark_tower_core::transport::wt::{self, ConnectError, WtSession};
+use dark_tower_core::transport::wt::{self, ConnectError, Liveness, WtSession};
 use dark_tower_core::transport::{Session, TransportError};
 use sig::client_message::Message as C;
 use sig::server_message::Message as S;
 use tokio::sync::mpsc;
 
 use crate::ClientError;
+use crate::e2ee::{RoomE2ee, SharedKeyProvider};
+use crate::link::{Link, LinkCell};
 use crate::local_track::{LocalTrack, TrackOptions};
+use crate::reconnect::{self, Reading, Resumption};
 use crate::signal::{self, Signal};
 pub use crate::types::{ParticipantInfo, RemoteFrame, RoomEvent, TrackInfo};
 
@@ -35,6 +38,14 @@ pub struct ConnectOptions {
     pub protocol_version: u32,
     /// How long `connect` waits in a lobby for a host to admit this participant.
     pub lobby_wait: Duration,
+    /// Resume automatically when the connection drops (within the server's grace period).
+    pub reconnect: bool,
+    /// How fast a dead connection is noticed (keep-alive and idle timeout).
+    pub liveness: Liveness,
+    /// End-to-end encryption (docs/E2EE.md): with a key provider, every frame this room's
+    /// tracks send is encrypted and every frame it receives is decrypted; frames that do not
+    /// decrypt become [`RoomEvent::EncryptionError`]. Keep a clone to set and rotate keys.
+    pub e2ee: Option<SharedKeyProvider>,
 }
 
 impl Default for ConnectOptions {
@@ -44,6 +55,9 @@ impl Default for ConnectOptions {
             client_detail: String::new(),
             protocol_version: PROTOCOL_VERSION,
             lobby_wait: Duration::from_secs(600),
+            reconnect: true,
+            liveness: Liveness::default(),
+            e2ee: None,
         }
     }
 }
@@ -59,6 +73,8 @@ pub(crate) struct Shared {
     roster: Mutex<Roster>,
     events: mpsc::UnboundedSender<RoomEvent>,
     disconnected: AtomicBool,
+    /// Set when the room was connected with [`ConnectOptions::e2ee`].
+    pub(crate) e2ee: Option<Arc<RoomE2ee>>,
 }
 
 impl Shared {
@@ -70,6 +86,10 @@ impl Shared {
             self.disconnected.store(true, Ordering::SeqCst);
         }
         let _ = self.events.send(e);
+    }
+
+    pub(crate) fn is_disconnected(&self) -> bool {
+        self.disconnected.load(Ordering::SeqCst)
     }
 
     pub(crate) fn lookup(&self, alias: TrackAlias) -> (Option<ParticipantId>, Option<TrackId>) {
@@ -89,7 +109,7 @@ impl Shared {
         }
     }
 
-    fn handle(&self, msg: S) {
+    pub(crate) fn handle(&self, msg: S) {
         match msg {
             S::ParticipantJoined(j) => {
                 if let Some(p) = j.participant.as_ref().and_then(ParticipantInfo::from_proto) {
@@ -166,6 +186,9 @@ impl Shared {
                     {
                         existing.role = p.role;
                         existing.permissions = p.permissions.clone();
+                        existing.reconnecting = p.reconnecting;
+                        existing.name = p.name.clone();
+                        existing.metadata = p.metadata.clone();
                     }
                     self.emit(RoomEvent::ParticipantUpdated(p));
                 }
@@ -191,6 +214,19 @@ impl Shared {
                     self.emit(RoomEvent::KeyframeRequested { track, spatial_id });
                 }
             }
+            S::ConnectionQuality(q) => {
+                for u in q.updates {
+                    if let Ok(participant) = u.participant_id.parse() {
+                        self.emit(RoomEvent::ConnectionQualityChanged {
+                            participant,
+                            quality: sig::ConnectionQualityLevel::try_from(u.quality)
+                                .unwrap_or(sig::ConnectionQualityLevel::Unspecified),
+                            rtt_ms: u.rtt_ms,
+                            loss: u.loss,
+                        });
+                    }
+                }
+            }
             S::Error(e) => self.emit(RoomEvent::Error {
                 code: ErrorCode::from_proto(e.code).unwrap_or(ErrorCode::Internal),
                 message: e.message,
@@ -200,6 +236,7 @@ impl Shared {
             }
             // Replies whose request was abandoned, and messages only valid at join time.
             S::Joined(_)
+            | S::Resumed(_)
             | S::LobbyWaiting(_)
             | S::PublishTrackAck(_)
             | S::SubscribeAck(_)
@@ -214,8 +251,7 @@ pub struct Room {
     meeting: String,
     local: ParticipantInfo,
     signal: Signal,
-    signal_session: WtSession,
-    media: WtSession,
+    link: Arc<LinkCell>,
     shared: Arc<Shared>,
     events: mpsc::UnboundedReceiver<RoomEvent>,
     max_datagram_frame: usize,
@@ -295,7 +331,9 @@ async fn join_http(server_url: &str, token: &str, version: u32) -> Result<JoinRe
 pub async fn connect(server_url: &str, token: &str, options: ConnectOptions) -> Result<Room, ClientError> {
     let join = join_http(server_url, token, options.protocol_version).await?;
     let signal_url = format!("{}?access_token={}", join.signal_url, token);
-    let signal_session = wt::connect(&signal_url, &join.certificate_sha256).await.map_err(connect_error)?;
+    let signal_session = wt::connect_with(&signal_url, &join.certificate_sha256, options.liveness)
+        .await
+        .map_err(connect_error)?;
     let (mut send, mut recv) =
         signal_session.open_bi().await.map_err(|e| ClientError::Connection(e.to_string()))?;
     let hello = sig::ClientMessage {
@@ -313,7 +351,7 @@ pub async fn connect(server_url: &str, token: &str, options: ConnectOptions) -> 
     signal::write_message(&mut send, &hello).await?;
     let mut reader = MessageReader::new(MAX_SIGNAL_MESSAGE);
     let mut wait = signal::REQUEST_TIMEOUT;
-    let mut first = None;
+    let mut first: Option<sig::ServerMessage> = None;
     loop {
         let msg = tokio::time::timeout(wait, signal::read_message(&mut recv, &mut reader))
             .await
@@ -328,6 +366,7 @@ pub async fn connect(server_url: &str, token: &str, options: ConnectOptions) -> 
             }
         }
     }
+    let joined_seq = first.as_ref().map_or(0, |m| m.seq);
     let joined = match first.and_then(|m| m.message) {
         Some(S::Joined(j)) => j,
         Some(S::Disconnect(d)) => {
@@ -347,62 +386,43 @@ pub async fn connect(server_url: &str, token: &str, options: ConnectOptions) -> 
     let media_ep =
         joined.media.clone().ok_or_else(|| ClientError::Protocol("Joined without media".into()))?;
     let media_url = format!("{}?ticket={}", media_ep.url, media_ep.ticket);
-    let media = wt::connect(&media_url, &media_ep.certificate_sha256).await.map_err(connect_error)?;
+    let media = wt::connect_with(&media_url, &media_ep.certificate_sha256, options.liveness)
+        .await
+        .map_err(connect_error)?;
 
     let (events_tx, events) = mpsc::unbounded_channel();
     let shared = Arc::new(Shared {
         roster: Mutex::default(),
         events: events_tx,
         disconnected: AtomicBool::new(false),
+        e2ee: options.e2ee.clone().map(|keys| Arc::new(RoomE2ee::new(keys, local.id))),
     });
     for p in joined.others.iter().filter_map(ParticipantInfo::from_proto) {
         shared.add_participant(p);
     }
-    let (signal, pending) = Signal::start(send);
-    {
-        let shared = Arc::clone(&shared);
-        let session = signal_session.clone();
-        tokio::spawn(async move {
-            loop {
-                match signal::read_message(&mut recv, &mut reader).await {
-                    Ok(Some(m)) => {
-                        if let Some(m) = signal::deliver(&pending, m)
-                            && let Some(body) = m.message
-                        {
-                            shared.handle(body);
-                        }
-                    }
-                    Ok(None) => break,
-                    // A message type newer than this client: ignored (proto/README.md §5).
-                    Err(SignalCodecError::Empty) => tracing::debug!("skipping an unknown server message"),
-                    Err(e) => {
-                        tracing::warn!(error = %e, "bad signaling message from server");
-                        session.close(e.code().wire(), &e.to_string());
-                        break;
-                    }
-                }
-            }
-            let (code, reason) = match session.closed().await {
-                TransportError::ClosedByPeer { code, reason } => (ErrorCode::from_wire(code), reason),
-                other => (None, other.to_string()),
-            };
-            shared.emit(RoomEvent::Disconnected { code, reason });
+    let (signal, pending, outgoing) = Signal::new();
+    signal::spawn_writer(Arc::clone(&outgoing), send, reconnect::closed(signal_session.clone()));
+    reconnect::spawn_datagrams(signal_session.clone(), Arc::clone(&shared));
+    let resumption = (options.reconnect && joined.resume_grace_ms > 0 && !joined.resume_token.is_empty())
+        .then(|| Resumption {
+            signal_url: join.signal_url.clone(),
+            certificate_sha256: join.certificate_sha256.clone(),
+            token: joined.resume_token.clone(),
+            grace: Duration::from_millis(joined.resume_grace_ms.into()),
+            protocol_version: options.protocol_version,
+            detail: options.client_detail.clone(),
+            liveness: options.liveness,
         });
-    }
-    {
-        // Best-effort data messages arrive as signaling-session datagrams.
-        let shared = Arc::clone(&shared);
-        let session = signal_session.clone();
-        tokio::spawn(async move {
-            while let Ok(d) = session.recv_datagram().await {
-                if let Ok(m) = <sig::ServerMessage as prost::Message>::decode(d)
-                    && let Some(body) = m.message
-                {
-                    shared.handle(body);
-                }
-            }
-        });
-    }
+    let link = LinkCell::new(Link { signal_session, media: media.clone(), generation: 0 });
+    let reading = Reading { recv, reader, last_seq: joined_seq };
+    tokio::spawn(reconnect::follow(
+        Arc::clone(&shared),
+        Arc::clone(&link),
+        pending,
+        outgoing,
+        reading,
+        resumption,
+    ));
     crate::media::spawn_receivers(media.clone(), Arc::clone(&shared));
     let max_datagram_frame = joined
         .limits
@@ -412,8 +432,7 @@ pub async fn connect(server_url: &str, token: &str, options: ConnectOptions) -> 
         meeting: joined.meeting.map(|m| m.name).unwrap_or_default(),
         local,
         signal,
-        signal_session,
-        media,
+        link,
         shared,
         events,
         max_datagram_frame,
@@ -457,7 +476,7 @@ impl Room {
             .as_ref()
             .and_then(TrackInfo::from_proto)
             .ok_or_else(|| ClientError::Protocol("ack without a valid track".into()))?;
-        Ok(LocalTrack::new(info, self.media.clone(), self.max_datagram_frame))
+        Ok(LocalTrack::new(info, Arc::clone(&self.link), self.max_datagram_frame, self.shared.e2ee.clone()))
     }
 
     /// Stops publishing a track.
@@ -472,6 +491,22 @@ impl Room {
             S::SubscribeAck(_) => Ok(()),
             _ => Err(ClientError::Protocol("expected SubscribeAck".into())),
         }
+    }
+
+    /// Changes how a subscribed track is received: layer, render size (adaptive stream), paused.
+    pub async fn update_subscription(
+        &self,
+        track: TrackId,
+        settings: crate::types::SubscriptionSettings,
+    ) -> Result<(), ClientError> {
+        let msg = sig::UpdateSubscription {
+            track_id: track.to_string(),
+            max_spatial_id: settings.max_spatial.map(u32::from),
+            max_width: settings.max_size.map(|(w, _)| w),
+            max_height: settings.max_size.map(|(_, h)| h),
+            paused: settings.paused,
+        };
+        self.expect_ack(C::UpdateSubscription(msg)).await
     }
 
     /// Stops receiving a track.
@@ -509,7 +544,9 @@ impl Room {
             return Err(ClientError::TooLarge { size: msg.payload.len(), max });
         }
         let envelope = sig::ClientMessage { request_id: 0, message: Some(C::SendData(msg)) };
-        self.signal_session
+        self.link
+            .get()
+            .signal_session
             .send_datagram(prost::Message::encode_to_vec(&envelope).into())
             .map_err(|e| ClientError::Connection(e.to_string()))
     }
@@ -567,8 +604,17 @@ impl Room {
             participant_id: participant.to_string(),
             role: role as i32,
             permissions,
+            name: None,
+            metadata: None,
         };
         self.expect_ack(C::UpdateParticipant(msg)).await
+    }
+
+    /// Changes this participant's display name and/or metadata (at most 256 and 16384 bytes);
+    /// everyone gets [`RoomEvent::ParticipantUpdated`].
+    pub async fn set_metadata(&self, name: Option<&str>, metadata: Option<&str>) -> Result<(), ClientError> {
+        let msg = sig::SetMetadata { name: name.map(str::to_owned), metadata: metadata.map(str::to_owned) };
+        self.expect_ack(C::SetMetadata(msg)).await
     }
 
     /// Moderation: turns the lobby on or off (off admits everyone waiting).
@@ -604,20 +650,23 @@ impl Room {
     /// Leaves the meeting and closes both sessions.
     pub async fn leave(self) {
         let _ = self.signal.send(C::Leave(sig::Leave { reason: "leave".into() }));
+        let link = self.link.get();
         // The server closes the session once it has processed Leave.
-        let _ = tokio::time::timeout(Duration::from_secs(2), self.signal_session.closed()).await;
-        self.signal_session.close(0, "leave");
-        self.media.close(0, "leave");
+        let _ = tokio::time::timeout(Duration::from_secs(2), link.signal_session.closed()).await;
+        link.signal_session.close(0, "leave");
+        link.media.close(0, "leave");
     }
 
-    /// Drops both connections without `Leave`, as a crash or network loss would.
+    /// Closes both connections without `Leave`, as a crashing client would: no resume from
+    /// this side; the server keeps the participant for its grace period.
     pub fn abort(&self) {
-        self.signal_session.close(0, "abort");
-        self.media.close(0, "abort");
+        let link = self.link.get();
+        link.signal_session.close(0, "abort");
+        link.media.close(0, "abort");
     }
 
-    /// The raw media session, for tests that need to send malformed media.
-    pub fn media_session(&self) -> &WtSession {
-        &self.media
+    /// The current media session, for tests that need to send malformed media.
+    pub fn media_session(&self) -> WtSession {
+        self.link.get().media.clone()
     }
 }

@@ -1,5 +1,5 @@
-//! The signaling stream: a writer task, a reader task, and request/response matching by
-//! `request_id`.
+//! The signaling stream: one outgoing queue that survives reconnects (a writer task per
+//! connection drains it), and request/response matching by `request_id`.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -14,7 +14,10 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::ClientError;
 
-type Pending = Arc<Mutex<HashMap<u32, oneshot::Sender<sig::ServerMessage>>>>;
+pub(crate) type Pending = Arc<Mutex<HashMap<u32, oneshot::Sender<sig::ServerMessage>>>>;
+
+/// The receiving end of the outgoing queue, taken by one connection's writer at a time.
+pub(crate) type Outgoing = Arc<tokio::sync::Mutex<mpsc::UnboundedReceiver<sig::ClientMessage>>>;
 
 /// How long a request waits for its answer.
 pub(crate) const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
@@ -51,20 +54,37 @@ pub(crate) async fn write_message<W: SendStream>(
     send.write_all(&bytes).await.map_err(|e| ClientError::Connection(e.to_string()))
 }
 
-impl Signal {
-    /// Starts the writer; returns the handle and the pending map for the reader.
-    pub(crate) fn start<W: SendStream>(mut send: W) -> (Self, Pending) {
-        let (tx, mut rx) = mpsc::unbounded_channel::<sig::ClientMessage>();
-        tokio::spawn(async move {
-            while let Some(m) = rx.recv().await {
-                if write_message(&mut send, &m).await.is_err() {
-                    return;
-                }
+/// Writes queued messages on one connection's stream until the queue closes or `closed`
+/// resolves (the connection is gone; the queue is left for the next connection's writer).
+pub(crate) fn spawn_writer<W: SendStream>(
+    outgoing: Outgoing,
+    mut send: W,
+    closed: impl std::future::Future<Output = ()> + Send + 'static,
+) {
+    tokio::spawn(async move {
+        let mut rx = outgoing.lock().await;
+        tokio::pin!(closed);
+        loop {
+            let m = tokio::select! {
+                m = rx.recv() => m,
+                _ = &mut closed => return,
+            };
+            let Some(m) = m else { break };
+            if write_message(&mut send, &m).await.is_err() {
+                return;
             }
-            let _ = send.finish();
-        });
+        }
+        let _ = send.finish();
+    });
+}
+
+impl Signal {
+    /// A signaling handle; returns it, the pending map for the reader and the queue for writers.
+    pub(crate) fn new() -> (Self, Pending, Outgoing) {
+        let (tx, rx) = mpsc::unbounded_channel::<sig::ClientMessage>();
         let pending: Pending = Arc::default();
-        (Self { tx, pending: Arc::clone(&pending), next: AtomicU32::new(1) }, pending)
+        let outgoing = Arc::new(tokio::sync::Mutex::new(rx));
+        (Self { tx, pending: Arc::clone(&pending), next: AtomicU32::new(1) }, pending, outgoing)
     }
 
     /// Sends without waiting for an answer.

@@ -60,6 +60,10 @@ pub struct ParticipantInfo {
     pub role: Role,
     /// What it may do now.
     pub permissions: sig::Permissions,
+    /// Its connection dropped; it is expected back within the resume grace period.
+    pub reconnecting: bool,
+    /// Free-form application data about it.
+    pub metadata: String,
 }
 
 impl ParticipantInfo {
@@ -76,9 +80,26 @@ impl ParticipantInfo {
                 _ => Role::Participant,
             },
             permissions: p.permissions.clone().unwrap_or_default(),
+            reconnecting: p.reconnecting,
+            metadata: p.metadata.clone(),
         })
     }
 }
+
+/// How a subscription is received: the layer (directly, or from the size the track is rendered
+/// at) and whether it is paused. The default receives the highest layer.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SubscriptionSettings {
+    /// Highest simulcast layer wanted.
+    pub max_spatial: Option<u8>,
+    /// The size the track is rendered at (width, height): the largest layer that fits is sent.
+    pub max_size: Option<(u32, u32)>,
+    /// Receive nothing until unpaused (the subscription is kept).
+    pub paused: bool,
+}
+
+/// A participant's connection quality.
+pub type ConnectionQuality = sig::ConnectionQualityLevel;
 
 /// A received media frame.
 #[derive(Debug, Clone)]
@@ -123,6 +144,16 @@ pub enum RoomEvent {
     },
     /// A media frame arrived.
     Frame(RemoteFrame),
+    /// With end-to-end encryption on, a frame arrived that could not be decrypted (no key, the
+    /// wrong key, or tampered). It is dropped: no [`RoomEvent::Frame`] for it.
+    EncryptionError {
+        /// The publisher, if the track is known.
+        participant: Option<ParticipantId>,
+        /// The track, if known.
+        track: Option<TrackId>,
+        /// Why.
+        error: crate::e2ee::E2eeError,
+    },
     /// A track was muted or unmuted.
     TrackMuted {
         /// Whose track.
@@ -173,6 +204,22 @@ pub enum RoomEvent {
         /// Came on the reliable (ordered) path.
         reliable: bool,
     },
+    /// A participant's connection quality changed (this participant's too).
+    ConnectionQualityChanged {
+        /// Whose.
+        participant: ParticipantId,
+        /// Excellent, good, poor or lost (reconnecting).
+        quality: ConnectionQuality,
+        /// Round-trip time of its connection, milliseconds.
+        rtt_ms: u32,
+        /// Fraction of its packets lost recently, 0 to 1.
+        loss: f32,
+    },
+    /// This client's connection dropped; it is resuming (same participant, tracks and
+    /// subscriptions). Requests made meanwhile are sent once it is back.
+    Reconnecting,
+    /// Resumed after [`RoomEvent::Reconnecting`]; every event missed meanwhile follows.
+    Reconnected,
     /// An error the server sent outside any request.
     Error {
         /// Code.

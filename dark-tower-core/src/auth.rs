@@ -4,10 +4,10 @@
 //! replace it to plug in their own identity system (see `examples/`).
 
 use std::collections::HashMap;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use crate::token::{
-    AccessClaims, ApiKey, TokenBuilder, TokenError, VerifiedToken, sign_claims, verify_access_token,
+    AccessClaims, ApiKey, LEEWAY, TokenBuilder, TokenError, VerifiedToken, sign_claims, verify_access_token,
 };
 
 /// Verifies access tokens.
@@ -27,6 +27,7 @@ pub trait TokenIssuer: Send + Sync + 'static {
 pub struct ApiKeyAuthenticator {
     keys: HashMap<String, ApiKey>,
     primary: Option<String>,
+    leeway: Duration,
 }
 
 impl ApiKeyAuthenticator {
@@ -38,7 +39,14 @@ impl ApiKeyAuthenticator {
             primary.get_or_insert_with(|| k.key.clone());
             map.insert(k.key.clone(), k);
         }
-        Self { keys: map, primary }
+        Self { keys: map, primary, leeway: LEEWAY }
+    }
+
+    /// Tolerates at most `leeway` of clock skew past a token's `exp` (at most [`LEEWAY`], the
+    /// default).
+    pub fn with_leeway(mut self, leeway: Duration) -> Self {
+        self.leeway = leeway.min(LEEWAY);
+        self
     }
 
     /// The key that signs new tokens.
@@ -49,7 +57,11 @@ impl ApiKeyAuthenticator {
 
 impl Authenticator for ApiKeyAuthenticator {
     fn verify(&self, token: &str, now: SystemTime) -> Result<VerifiedToken, TokenError> {
-        verify_access_token(token, |kid| self.keys.get(kid), now)
+        let v = verify_access_token(token, |kid| self.keys.get(kid), now)?;
+        if v.expires_at + self.leeway < now {
+            return Err(TokenError::Expired);
+        }
+        Ok(v)
     }
 }
 

@@ -36,6 +36,8 @@ pub enum ErrorCode {
     UnknownTrack,
     /// A track the sender already published.
     DuplicateTrack,
+    /// Something with that name exists already (a live meeting of the same name).
+    AlreadyExists,
     /// A token that does not verify.
     InvalidToken,
     /// A token past its `exp` (or before its `nbf`).
@@ -60,6 +62,8 @@ pub enum ErrorCode {
     MeetingEnded,
     /// Some other thing was not found.
     NotFound,
+    /// Resuming was refused: the participant has left (grace period over) or the token is stale.
+    ResumeFailed,
     /// Too many requests.
     RateLimited,
     /// The meeting holds its maximum number of participants.
@@ -87,12 +91,13 @@ pub struct CodeSpec {
 
 impl ErrorCode {
     /// Every code, for reverse lookups and tests.
-    pub const ALL: [ErrorCode; 22] = [
+    pub const ALL: [ErrorCode; 24] = [
         Self::Malformed,
         Self::MessageTooLarge,
         Self::ProtocolViolation,
         Self::UnknownTrack,
         Self::DuplicateTrack,
+        Self::AlreadyExists,
         Self::InvalidToken,
         Self::TokenExpired,
         Self::PermissionDenied,
@@ -105,6 +110,7 @@ impl ErrorCode {
         Self::MeetingNotFound,
         Self::MeetingEnded,
         Self::NotFound,
+        Self::ResumeFailed,
         Self::RateLimited,
         Self::MeetingFull,
         Self::TooManyTracks,
@@ -122,6 +128,7 @@ impl ErrorCode {
             C::ProtocolViolation => (3, "protocol_violation", 400, F::Peer),
             C::UnknownTrack => (4, "unknown_track", 404, F::Peer),
             C::DuplicateTrack => (5, "duplicate_track", 409, F::Peer),
+            C::AlreadyExists => (6, "already_exists", 409, F::Peer),
             C::InvalidToken => (10, "invalid_token", 401, F::Unauthorized),
             C::TokenExpired => (11, "token_expired", 401, F::Unauthorized),
             C::PermissionDenied => (12, "permission_denied", 403, F::Unauthorized),
@@ -134,6 +141,7 @@ impl ErrorCode {
             C::MeetingNotFound => (30, "meeting_not_found", 404, F::NotFound),
             C::MeetingEnded => (31, "meeting_ended", 410, F::NotFound),
             C::NotFound => (32, "not_found", 404, F::NotFound),
+            C::ResumeFailed => (33, "resume_failed", 410, F::NotFound),
             C::RateLimited => (40, "rate_limited", 429, F::ResourceExhausted),
             C::MeetingFull => (41, "meeting_full", 409, F::ResourceExhausted),
             C::TooManyTracks => (42, "too_many_tracks", 409, F::ResourceExhausted),

@@ -1,7 +1,6 @@
 //! Durable meeting records: the [`MeetingStore`] trait (reads split from writes) and its in-memory
 //! implementation. SQL backends live in the server crate behind cargo features.
 
-use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::SystemTime;
 
@@ -93,11 +92,15 @@ pub struct SessionRecord {
 }
 
 /// Reading meetings.
+///
+/// A name is reused once its meeting has ended, so a store keeps a history per name: at most one
+/// live meeting, any number of ended ones before it.
 #[async_trait]
 pub trait MeetingReader: Send + Sync + 'static {
     /// The newest meeting with this name, live or ended.
     async fn get_meeting(&self, name: &MeetingName) -> Result<Option<MeetingRecord>, StoreError>;
-    /// Live meetings, and ended ones too if `include_ended`.
+    /// Live meetings, and every ended one too if `include_ended`; ordered by name, then oldest
+    /// first.
     async fn list_meetings(&self, include_ended: bool) -> Result<Vec<MeetingRecord>, StoreError>;
     /// Sessions of the meeting, oldest first.
     async fn list_sessions(&self, meeting: &MeetingName) -> Result<Vec<SessionRecord>, StoreError>;
@@ -109,11 +112,12 @@ pub trait MeetingWriter: Send + Sync + 'static {
     /// Creates a live meeting; fails if a live one with the same name exists (an ended one is
     /// superseded).
     async fn create_meeting(&self, record: MeetingRecord) -> Result<MeetingRecord, StoreError>;
-    /// Marks the live meeting ended.
+    /// Marks the live meeting ended; [`StoreError::NotFound`] if no meeting of that name is live.
     async fn end_meeting(&self, name: &MeetingName, at: SystemTime) -> Result<(), StoreError>;
     /// Records a participant session start.
     async fn session_started(&self, record: SessionRecord) -> Result<(), StoreError>;
-    /// Records a participant session end.
+    /// Records the end of the newest session of `participant` in `meeting` (a second end keeps
+    /// the first time); [`StoreError::NotFound`] if there is none.
     async fn session_ended(
         &self,
         meeting: &MeetingName,
@@ -134,7 +138,8 @@ pub struct MemoryMeetingStore {
 
 #[derive(Debug, Default)]
 struct MemoryInner {
-    meetings: HashMap<MeetingName, MeetingRecord>,
+    /// Every meeting ever created, oldest first.
+    meetings: Vec<MeetingRecord>,
     sessions: Vec<SessionRecord>,
 }
 
@@ -147,17 +152,13 @@ impl MemoryMeetingStore {
 #[async_trait]
 impl MeetingReader for MemoryMeetingStore {
     async fn get_meeting(&self, name: &MeetingName) -> Result<Option<MeetingRecord>, StoreError> {
-        Ok(self.lock()?.meetings.get(name).cloned())
+        Ok(self.lock()?.meetings.iter().rev().find(|m| &m.name == name).cloned())
     }
 
     async fn list_meetings(&self, include_ended: bool) -> Result<Vec<MeetingRecord>, StoreError> {
-        let mut v: Vec<_> = self
-            .lock()?
-            .meetings
-            .values()
-            .filter(|m| include_ended || m.ended_at.is_none())
-            .cloned()
-            .collect();
+        let mut v: Vec<_> =
+            self.lock()?.meetings.iter().filter(|m| include_ended || m.ended_at.is_none()).cloned().collect();
+        // Stable: meetings of one name stay oldest first.
         v.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(v)
     }
@@ -171,24 +172,19 @@ impl MeetingReader for MemoryMeetingStore {
 impl MeetingWriter for MemoryMeetingStore {
     async fn create_meeting(&self, record: MeetingRecord) -> Result<MeetingRecord, StoreError> {
         let mut inner = self.lock()?;
-        if let Some(existing) = inner.meetings.get(&record.name)
-            && existing.ended_at.is_none()
-        {
+        if inner.meetings.iter().any(|m| m.name == record.name && m.ended_at.is_none()) {
             return Err(StoreError::AlreadyExists(record.name));
         }
-        inner.meetings.insert(record.name.clone(), record.clone());
+        inner.meetings.push(record.clone());
         Ok(record)
     }
 
     async fn end_meeting(&self, name: &MeetingName, at: SystemTime) -> Result<(), StoreError> {
         let mut inner = self.lock()?;
-        match inner.meetings.get_mut(name) {
-            Some(m) if m.ended_at.is_none() => {
-                m.ended_at = Some(at);
-                Ok(())
-            }
-            _ => Err(StoreError::NotFound),
-        }
+        let live = inner.meetings.iter_mut().find(|m| &m.name == name && m.ended_at.is_none());
+        let m = live.ok_or(StoreError::NotFound)?;
+        m.ended_at = Some(at);
+        Ok(())
     }
 
     async fn session_started(&self, record: SessionRecord) -> Result<(), StoreError> {

@@ -18,6 +18,8 @@ pub use crate::track::TrackSource;
 pub const TOKEN_AUDIENCE: &str = "dark-tower";
 /// The `aud` of media tickets.
 pub const TICKET_AUDIENCE: &str = "dark-tower-media";
+/// The `aud` of resume tokens.
+pub const RESUME_AUDIENCE: &str = "dark-tower-resume";
 /// Clock skew tolerated on `exp` and `nbf`.
 pub const LEEWAY: Duration = Duration::from_secs(30);
 /// Default lifetime of a minted access token.
@@ -417,7 +419,25 @@ pub struct TicketClaims {
     pub exp: u64,
 }
 
-/// Signs and verifies media tickets with a node-internal secret shared by MC and MH.
+/// Claims of a resume token: lets the holder continue as participant `pid` of `meeting` after a
+/// dropped connection. The meeting controller accepts it only while that participant is still in
+/// the meeting and `nonce` matches the one it issued, so it is worthless once the participant left.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResumeClaims {
+    /// [`RESUME_AUDIENCE`].
+    pub aud: String,
+    /// The meeting.
+    pub meeting: MeetingName,
+    /// The participant.
+    pub pid: ParticipantId,
+    /// Random per participant session, checked by the meeting.
+    pub nonce: u64,
+    /// Expiry, seconds since the epoch (an outer bound; the meeting decides).
+    pub exp: u64,
+}
+
+/// Signs and verifies media tickets (and resume tokens) with a node-internal secret shared by
+/// MC and MH.
 #[derive(Debug, Clone)]
 pub struct TicketKey {
     secret: Secret,
@@ -461,6 +481,46 @@ impl TicketKey {
             &EncodingKey::from_secret(self.secret.expose().as_bytes()),
         )
         .map_err(|e| TokenError::Signing(e.to_string()))
+    }
+
+    /// How long a resume token is valid at most (the meeting's grace period decides first).
+    pub const RESUME_TTL: Duration = Duration::from_secs(7 * 24 * 3600);
+
+    /// Signs a resume token for participant `pid` of `meeting`.
+    pub fn sign_resume(
+        &self,
+        meeting: &MeetingName,
+        pid: ParticipantId,
+        nonce: u64,
+        now: SystemTime,
+    ) -> Result<String, TokenError> {
+        let claims = ResumeClaims {
+            aud: RESUME_AUDIENCE.to_owned(),
+            meeting: meeting.clone(),
+            pid,
+            nonce,
+            exp: unix_secs(now + Self::RESUME_TTL),
+        };
+        jsonwebtoken::encode(
+            &Header::new(Algorithm::HS256),
+            &claims,
+            &EncodingKey::from_secret(self.secret.expose().as_bytes()),
+        )
+        .map_err(|e| TokenError::Signing(e.to_string()))
+    }
+
+    /// Verifies a resume token at time `now` (signature, audience, expiry).
+    pub fn verify_resume(&self, token: &str, now: SystemTime) -> Result<ResumeClaims, TokenError> {
+        let mut v = validation(RESUME_AUDIENCE);
+        v.required_spec_claims = ["exp", "aud"].iter().map(|s| s.to_string()).collect();
+        let data = jsonwebtoken::decode::<ResumeClaims>(
+            token,
+            &DecodingKey::from_secret(self.secret.expose().as_bytes()),
+            &v,
+        )
+        .map_err(map_jwt_error)?;
+        check_times(data.claims.exp, 0, now)?;
+        Ok(data.claims)
     }
 
     /// Verifies a ticket at time `now`.

@@ -215,7 +215,7 @@ fn client(request_id: u32, m: sig::client_message::Message) -> sig::ClientMessag
 }
 
 fn server(request_id: u32, m: sig::server_message::Message) -> sig::ServerMessage {
-    sig::ServerMessage { request_id, message: Some(m) }
+    sig::ServerMessage { request_id, seq: 0, message: Some(m) }
 }
 
 fn client_messages() -> Vec<(&'static str, sig::ClientMessage)> {
@@ -301,6 +301,21 @@ fn client_messages() -> Vec<(&'static str, sig::ClientMessage)> {
         ),
         ("ping", client(9, M::Ping(sig::Ping { client_time_us: T0 + 123_456 }))),
         ("leave_without_reply", client(0, M::Leave(sig::Leave { reason: "bye".into() }))),
+        (
+            "resume_after_seq_41",
+            client(
+                1,
+                M::Resume(sig::Resume {
+                    protocol_version: 1,
+                    last_seq: 41,
+                    client: Some(sig::ClientInfo {
+                        sdk: "dark-tower-client".into(),
+                        version: "0.1.0".into(),
+                        detail: String::new(),
+                    }),
+                }),
+            ),
+        ),
     ]
 }
 
@@ -314,6 +329,8 @@ fn server_messages() -> Vec<(&'static str, sig::ServerMessage)> {
         tracks: vec![track("TR_00000000000000a1", 2, true)],
         joined_at_us: T0 - 60_000_000,
         permissions: None,
+        reconnecting: false,
+        metadata: String::new(),
     };
     vec![
         (
@@ -329,6 +346,8 @@ fn server_messages() -> Vec<(&'static str, sig::ServerMessage)> {
                         tracks: vec![],
                         joined_at_us: T0,
                         permissions: None,
+                        reconnecting: false,
+                        metadata: String::new(),
                     }),
                     others: vec![bob.clone()],
                     meeting: Some(sig::MeetingInfo {
@@ -352,12 +371,15 @@ fn server_messages() -> Vec<(&'static str, sig::ServerMessage)> {
                         max_datagram_frame_bytes: MAX_DATAGRAM_FRAME as u32,
                     }),
                     protocol_version: 1,
+                    // Kept empty so this vector stays byte-identical to version 1.0 of the file.
+                    resume_token: String::new(),
+                    resume_grace_ms: 0,
                 }),
             ),
         ),
         (
             "participant_joined",
-            server(0, M::ParticipantJoined(sig::ParticipantJoined { participant: Some(bob) })),
+            server(0, M::ParticipantJoined(sig::ParticipantJoined { participant: Some(bob.clone()) })),
         ),
         (
             "participant_left",
@@ -426,6 +448,52 @@ fn server_messages() -> Vec<(&'static str, sig::ServerMessage)> {
         (
             "pong",
             server(9, M::Pong(sig::Pong { client_time_us: T0 + 123_456, server_time_us: T0 + 124_000 })),
+        ),
+        (
+            "resumed_with_three_to_replay",
+            server(
+                1,
+                M::Resumed(sig::Resumed {
+                    participant: Some(sig::Participant { reconnecting: false, ..bob.clone() }),
+                    meeting: Some(sig::MeetingInfo {
+                        name: "standup".into(),
+                        created_at_us: T0 - 120_000_000,
+                        locked: false,
+                        lobby: false,
+                    }),
+                    media: Some(sig::MediaEndpoint {
+                        url: "https://127.0.0.1:4433/v1/media".into(),
+                        ticket: "example-media-ticket".into(),
+                        certificate_sha256: vec![],
+                    }),
+                    server_time_us: T0 + 5_000_000,
+                    replayed: 3,
+                }),
+            ),
+        ),
+        (
+            "participant_reconnecting_seq_42",
+            sig::ServerMessage {
+                request_id: 0,
+                seq: 42,
+                message: Some(M::ParticipantUpdated(sig::ParticipantUpdated {
+                    participant: Some(sig::Participant { reconnecting: true, ..bob.clone() }),
+                })),
+            },
+        ),
+        (
+            "connection_quality",
+            server(
+                0,
+                M::ConnectionQuality(sig::ConnectionQuality {
+                    updates: vec![sig::ParticipantQuality {
+                        participant_id: "PA_00000000000000b0".into(),
+                        quality: sig::ConnectionQualityLevel::Good as i32,
+                        rtt_ms: 120,
+                        loss: 0.25,
+                    }],
+                }),
+            ),
         ),
         (
             "disconnect_unsupported_version",

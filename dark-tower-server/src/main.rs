@@ -6,8 +6,8 @@ use std::process::ExitCode;
 use std::time::{Duration, SystemTime};
 
 use clap::{Parser, Subcommand, ValueEnum};
-use dark_tower_core::token::{Role, TokenBuilder};
-use dark_tower_server::{ServerBuilder, ServerConfig, devkeys};
+use dark_tower_core::token::{Role, Secret, TokenBuilder};
+use dark_tower_server::{ServerBuilder, ServerConfig, StoreConfig, devkeys};
 
 #[derive(Parser, Debug)]
 #[command(name = "dark-tower-server", version, about = "Dark Tower reference server")]
@@ -23,21 +23,44 @@ struct Cli {
     /// WebTransport (UDP) address; repeat for several. Default 127.0.0.1:4433 and [::1]:4433.
     #[arg(long)]
     webtransport: Vec<SocketAddr>,
-    /// Data directory (development API key).
+    /// Data directory (development API key, SQLite database).
     #[arg(long, global = true, default_value = "./data")]
     data_dir: PathBuf,
+    /// Where meeting records are kept. Default: sqlite (a file in the data directory) when built
+    /// in, else memory.
+    #[arg(long, value_enum)]
+    store: Option<StoreArg>,
+    /// PostgreSQL URL for `--store postgres`, e.g. postgres://user:password@host:5432/db.
+    #[arg(long, env = "DARK_TOWER__STORE__URL", hide_env_values = true)]
+    database_url: Option<String>,
     /// Refuse to join meetings that do not exist instead of creating them.
     #[arg(long)]
     no_auto_create: bool,
     /// Host name put in URLs given to clients.
     #[arg(long)]
     public_host: Option<String>,
+    /// UDP port put in URLs given to clients, when a NAT or load balancer maps another one.
+    #[arg(long)]
+    public_port: Option<u16>,
+    /// Seconds a participant whose connection dropped may resume before it leaves (0: off).
+    #[arg(long, default_value_t = 20)]
+    resume_grace_secs: u64,
     /// Web origin allowed to call the HTTP API (CORS); repeat for several. Default: any origin.
     #[arg(long = "cors-origin")]
     cors_origins: Vec<String>,
     /// Log format on stderr.
     #[arg(long, value_enum, default_value_t = LogFormat::Pretty)]
     log_format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum StoreArg {
+    /// In memory: forgotten on exit.
+    Memory,
+    /// SQLite file `meetings.sqlite3` in the data directory.
+    Sqlite,
+    /// PostgreSQL at --database-url.
+    Postgres,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -126,9 +149,25 @@ async fn serve(cli: Cli) -> ExitCode {
         config.webtransport = cli.webtransport;
         config.webtransport_all_required = true;
     }
+    config.store = match (cli.store, cli.database_url) {
+        (None, None) => StoreConfig::default(),
+        (Some(StoreArg::Memory), None) => StoreConfig::Memory,
+        (Some(StoreArg::Sqlite), None) => StoreConfig::Sqlite,
+        (Some(StoreArg::Postgres) | None, Some(url)) => StoreConfig::Postgres { url: Secret::new(url) },
+        (Some(StoreArg::Postgres), None) => {
+            eprintln!("dark-tower-server: --store postgres needs --database-url (or DARK_TOWER__STORE__URL)");
+            return ExitCode::FAILURE;
+        }
+        (Some(_), Some(_)) => {
+            eprintln!("dark-tower-server: --database-url is only for --store postgres");
+            return ExitCode::FAILURE;
+        }
+    };
     config.auto_create_meetings = !cli.no_auto_create;
     config.public_host = cli.public_host;
     config.cors_origins = cli.cors_origins;
+    config.public_port = cli.public_port;
+    config.resume_grace = std::time::Duration::from_secs(cli.resume_grace_secs);
     let server = match ServerBuilder::new(config.clone()).start().await {
         Ok(s) => s,
         Err(e) => {

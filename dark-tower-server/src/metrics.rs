@@ -61,6 +61,12 @@ impl Collector for ServerCollector {
         )?;
         counter(
             &mut enc,
+            "dark_tower_media_discardable_frames_shed",
+            "Discardable (temporal-layer) frames not sent to subscribers falling behind",
+            load(&c.discardable_shed),
+        )?;
+        counter(
+            &mut enc,
             "dark_tower_media_sessions_closed_for_errors",
             "Media sessions closed for misbehaviour",
             load(&c.sessions_closed_for_errors),

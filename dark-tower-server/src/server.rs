@@ -5,9 +5,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use dark_tower_core::auth::{ApiKeyAuthenticator, Authenticator};
+use dark_tower_core::auth::{ApiKeyAuthenticator, Authenticator, TokenIssuer};
 use dark_tower_core::forwarding::MediaForwarding;
-use dark_tower_core::store::{MeetingStore, MemoryMeetingStore};
+use dark_tower_core::store::MeetingStore;
 use dark_tower_core::token::{ApiKey, TicketKey};
 use dark_tower_core::webhook::{WebhookError, WebhookEvent, WebhookSink};
 use dark_tower_sfu::{MediaHandler, MediaHandlerConfig};
@@ -45,6 +45,9 @@ pub enum ServerError {
     /// The configuration is invalid.
     #[error("invalid configuration: {0}")]
     Config(String),
+    /// The meeting store could not be opened.
+    #[error(transparent)]
+    Store(#[from] crate::store::OpenError),
 }
 
 /// Logs webhook events; the signed HTTP sink comes with configured receivers.
@@ -59,10 +62,12 @@ impl WebhookSink for LogWebhookSink {
     }
 }
 
-/// Builds a server; every part has an in-memory default.
+/// Builds a server. Every part has a default: the development API key, the store named by
+/// [`ServerConfig::store`], webhooks to the log.
 pub struct ServerBuilder {
     config: ServerConfig,
     auth: Option<Arc<dyn Authenticator>>,
+    issuer: Option<Arc<dyn TokenIssuer>>,
     store: Option<Arc<dyn MeetingStore>>,
     webhooks: Option<Arc<dyn WebhookSink>>,
 }
@@ -70,7 +75,7 @@ pub struct ServerBuilder {
 impl ServerBuilder {
     /// A builder for `config`.
     pub fn new(config: ServerConfig) -> Self {
-        Self { config, auth: None, store: None, webhooks: None }
+        Self { config, auth: None, issuer: None, store: None, webhooks: None }
     }
 
     /// Uses `auth` instead of the development API key.
@@ -79,7 +84,15 @@ impl ServerBuilder {
         self
     }
 
-    /// Uses `store` for meeting records.
+    /// Mints the tokens of `POST /v1/tokens` with `issuer` (default: the development API key
+    /// when no authenticator is supplied; with a custom authenticator and no issuer, that route
+    /// answers `not_found`).
+    pub fn issuer(mut self, issuer: Arc<dyn TokenIssuer>) -> Self {
+        self.issuer = Some(issuer);
+        self
+    }
+
+    /// Uses `store` for meeting records instead of the one [`ServerConfig::store`] names.
     pub fn store(mut self, store: Arc<dyn MeetingStore>) -> Self {
         self.store = Some(store);
         self
@@ -97,11 +110,19 @@ impl ServerBuilder {
         if config.webtransport.is_empty() {
             return Err(ServerError::Config("at least one WebTransport address is needed".into()));
         }
-        let (auth, api_key): (Arc<dyn Authenticator>, Option<ApiKey>) = match self.auth {
-            Some(a) => (a, None),
+        // The store first: a database that cannot be reached stops the start before any bind.
+        let store: Arc<dyn MeetingStore> = match self.store {
+            Some(s) => s,
+            None => crate::store::open(&config.store, &config.data_dir).await?,
+        };
+        type Auth = (Arc<dyn Authenticator>, Option<Arc<dyn TokenIssuer>>, Option<ApiKey>);
+        let (auth, issuer, api_key): Auth = match self.auth {
+            Some(a) => (a, self.issuer, None),
             None => {
                 let key = devkeys::load_or_create(&config.data_dir).map_err(ServerError::DataDir)?;
-                (Arc::new(ApiKeyAuthenticator::new([key.clone()])), Some(key))
+                let dev = Arc::new(ApiKeyAuthenticator::new([key.clone()]).with_leeway(config.token_leeway));
+                let issuer = self.issuer.unwrap_or_else(|| dev.clone());
+                (dev, Some(issuer), Some(key))
             }
         };
 
@@ -130,7 +151,9 @@ impl ServerBuilder {
             };
             let server_config = builder
                 .with_identity(identity.clone_identity())
-                .keep_alive_interval(Some(Duration::from_secs(3)))
+                .keep_alive_interval(Some(config.idle_timeout / 3))
+                .max_idle_timeout(Some(config.idle_timeout))
+                .map_err(|_| ServerError::Config("idle_timeout out of range".into()))?
                 .build();
             match Endpoint::server(server_config) {
                 Ok(ep) => {
@@ -157,18 +180,17 @@ impl ServerBuilder {
             (None, IpAddr::V6(ip)) => format!("[{ip}]"),
             (None, ip) => ip.to_string(),
         };
-        let base = format!("https://{host}:{}", first.port());
+        let base = format!("https://{host}:{}", config.public_port.unwrap_or(first.port()));
 
         let ticket_key = TicketKey::generate();
         let mh = MediaHandler::new(MediaHandlerConfig::default());
-        let store: Arc<dyn MeetingStore> =
-            self.store.unwrap_or_else(|| Arc::new(MemoryMeetingStore::default()));
         let webhooks = self.webhooks.unwrap_or_else(|| Arc::new(LogWebhookSink));
         let mut mc_config =
             McConfig::new(format!("{base}/v1/media"), vec![certificate_sha256.clone()], ticket_key.clone());
         mc_config.auto_create_meetings = config.auto_create_meetings;
+        mc_config.meeting.resume_grace = config.resume_grace;
         let forwarding: Arc<dyn MediaForwarding> = mh.clone();
-        let mc = MeetingController::new(mc_config, Arc::clone(&store), forwarding, webhooks);
+        let mc = MeetingController::new(mc_config, Arc::clone(&store), forwarding, Arc::clone(&webhooks));
         let feedback: Arc<dyn dark_tower_core::forwarding::MediaFeedback> = mc.clone();
         mh.set_feedback(feedback);
 
@@ -191,6 +213,9 @@ impl ServerBuilder {
             ApiState {
                 auth,
                 store,
+                issuer,
+                mc: Arc::clone(&mc),
+                webhooks,
                 auto_create_meetings: config.auto_create_meetings,
                 webtransport_base: base,
                 certificate_sha256: vec![certificate_sha256.clone()],

@@ -1,6 +1,7 @@
 //! The WebTransport endpoint shared by the meeting controller and the media handler. Sessions
 //! are authorized from their URL before they are accepted:
 //! - `/v1/signal/{meeting}?access_token=<JWT>` → meeting controller;
+//! - `/v1/signal/{meeting}?resume_token=<token>` → meeting controller, resuming a participant;
 //! - `/v1/media?ticket=<media ticket>` → media handler;
 //!
 //! anything else is refused (403 for bad credentials, 404 for unknown paths).
@@ -44,6 +45,13 @@ pub enum Target {
         /// Access token.
         token: String,
     },
+    /// Signaling for a meeting, resuming a participant with its resume token.
+    Resume {
+        /// Meeting.
+        meeting: MeetingName,
+        /// Resume token.
+        token: String,
+    },
     /// Media, with the ticket.
     Media {
         /// Media ticket.
@@ -63,11 +71,14 @@ pub fn parse_target(path_and_query: &str) -> Target {
     let query = |name: &str| url.query_pairs().find(|(k, _)| k == name).map(|(_, v)| v.into_owned());
     let segments: Vec<_> = url.path_segments().map(|s| s.collect()).unwrap_or_default();
     match segments.as_slice() {
-        ["v1", "signal", meeting] => match (MeetingName::new(*meeting), query("access_token")) {
-            (Ok(meeting), Some(token)) => Target::Signal { meeting, token },
-            (Err(_), _) => Target::NotFound,
-            (_, None) => Target::Unauthorized,
-        },
+        ["v1", "signal", meeting] => {
+            match (MeetingName::new(*meeting), query("access_token"), query("resume_token")) {
+                (Err(_), _, _) => Target::NotFound,
+                (Ok(meeting), Some(token), None) => Target::Signal { meeting, token },
+                (Ok(meeting), None, Some(token)) => Target::Resume { meeting, token },
+                (Ok(_), _, _) => Target::Unauthorized,
+            }
+        }
         ["v1", "media"] => match query("ticket") {
             Some(ticket) => Target::Media { ticket },
             None => Target::Unauthorized,
@@ -116,6 +127,23 @@ async fn handle(incoming: IncomingSession, routes: Arc<Routes>) {
                 Err(e) => tracing::debug!(error = %e, "signaling session failed during accept"),
             }
         }
+        Target::Resume { meeting, token } => {
+            let claims = match routes.ticket_key.verify_resume(&token, now) {
+                Ok(c) if c.meeting == meeting => c,
+                Ok(_) => {
+                    tracing::info!(%meeting, "refusing resume: token for another meeting");
+                    return request.forbidden().await;
+                }
+                Err(e) => {
+                    tracing::info!(error = %e, "refusing resume");
+                    return request.forbidden().await;
+                }
+            };
+            match request.accept().await {
+                Ok(conn) => routes.mc.serve_resume_session(WtSession(conn), claims).await,
+                Err(e) => tracing::debug!(error = %e, "resumed signaling session failed during accept"),
+            }
+        }
         Target::Media { ticket } => {
             let claims = match routes.ticket_key.verify(&ticket, now) {
                 Ok(c) => c,
@@ -144,6 +172,11 @@ mod tests {
             matches!(parse_target("/v1/signal/standup?access_token=abc"), Target::Signal { token, .. } if token == "abc")
         );
         assert_eq!(parse_target("/v1/signal/standup"), Target::Unauthorized);
+        assert!(
+            matches!(parse_target("/v1/signal/standup?resume_token=r"), Target::Resume { token, .. } if token == "r")
+        );
+        // One credential or the other, not both.
+        assert_eq!(parse_target("/v1/signal/standup?access_token=a&resume_token=r"), Target::Unauthorized);
         assert_eq!(parse_target("/v1/signal/bad%20name?access_token=x"), Target::NotFound);
         assert_eq!(parse_target("/v1/media?ticket=t"), Target::Media { ticket: "t".into() });
         assert_eq!(parse_target("/v1/media"), Target::Unauthorized);

@@ -45,15 +45,15 @@ async fn garbage_stream_closes_with_malformed() {
     let bystander = t.join("m", "bystander").await;
     // A stream that ends inside a frame.
     let truncated = t.join("m", "mallory").await;
-    send_stream(truncated.media_session(), &[STREAM_TYPE_GROUP, 0, 0, 0, 40, 9, 9, 9]).await;
-    assert_eq!(closed_code(truncated.media_session()).await, Some(ErrorCode::Malformed.wire()));
+    send_stream(&truncated.media_session(), &[STREAM_TYPE_GROUP, 0, 0, 0, 40, 9, 9, 9]).await;
+    assert_eq!(closed_code(&truncated.media_session()).await, Some(ErrorCode::Malformed.wire()));
     // A frame whose header has an unknown version.
     let versioned = t.join("m", "mallory2").await;
     let mut wire = vec![STREAM_TYPE_GROUP];
     wire.extend_from_slice(&40u32.to_be_bytes());
     wire.extend_from_slice(&[0x07; 40]);
-    send_stream(versioned.media_session(), &wire).await;
-    assert_eq!(closed_code(versioned.media_session()).await, Some(ErrorCode::UnsupportedVersion.wire()));
+    send_stream(&versioned.media_session(), &wire).await;
+    assert_eq!(closed_code(&versioned.media_session()).await, Some(ErrorCode::UnsupportedVersion.wire()));
     assert!(t.server.media.counters().sessions_closed_for_errors.load(Ordering::Relaxed) >= 2);
     meeting_still_works(&t, "m", &bystander).await;
 }
@@ -62,8 +62,8 @@ async fn garbage_stream_closes_with_malformed() {
 async fn unknown_stream_type_closes_with_malformed() {
     let t = TestServer::start().await;
     let mallory = t.join("m", "mallory").await;
-    send_stream(mallory.media_session(), &[0x7f, 1, 2, 3]).await;
-    assert_eq!(closed_code(mallory.media_session()).await, Some(ErrorCode::Malformed.wire()));
+    send_stream(&mallory.media_session(), &[0x7f, 1, 2, 3]).await;
+    assert_eq!(closed_code(&mallory.media_session()).await, Some(ErrorCode::Malformed.wire()));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -73,8 +73,8 @@ async fn oversized_frame_closes_with_message_too_large() {
     let mallory = t.join("m", "mallory").await;
     let mut wire = vec![STREAM_TYPE_GROUP];
     wire.extend_from_slice(&(MAX_MEDIA_FRAME as u32 + 1).to_be_bytes());
-    send_stream(mallory.media_session(), &wire).await;
-    assert_eq!(closed_code(mallory.media_session()).await, Some(ErrorCode::MessageTooLarge.wire()));
+    send_stream(&mallory.media_session(), &wire).await;
+    assert_eq!(closed_code(&mallory.media_session()).await, Some(ErrorCode::MessageTooLarge.wire()));
     meeting_still_works(&t, "m", &bystander).await;
 }
 
@@ -87,8 +87,8 @@ async fn frame_for_a_track_never_published_closes_with_unknown_track() {
     let mut wire = vec![STREAM_TYPE_GROUP];
     wire.extend_from_slice(&f.stream_prefix());
     wire.extend_from_slice(&f.payload);
-    send_stream(mallory.media_session(), &wire).await;
-    assert_eq!(closed_code(mallory.media_session()).await, Some(ErrorCode::UnknownTrack.wire()));
+    send_stream(&mallory.media_session(), &wire).await;
+    assert_eq!(closed_code(&mallory.media_session()).await, Some(ErrorCode::UnknownTrack.wire()));
     meeting_still_works(&t, "m", &bystander).await;
 }
 

@@ -1,5 +1,5 @@
-//! `docs/openapi.yaml` matches the real server: every documented operation exists, the join
-//! response carries exactly the documented fields, and every error code is documented.
+//! `docs/openapi.yaml` matches the real server: every documented operation exists, the join and
+//! server API responses carry exactly the documented fields, and every error code is documented.
 
 mod common;
 
@@ -107,6 +107,59 @@ async fn join_response_has_exactly_the_documented_fields() {
     assert_eq!(keys, required("JoinResponse"));
     let request_fields = required("JoinRequest");
     assert_eq!(request_fields, BTreeSet::from(["protocol_version".to_owned()]));
+}
+
+fn keys(v: &serde_json::Value) -> BTreeSet<String> {
+    v.as_object().unwrap_or_else(|| panic!("an object: {v}")).keys().cloned().collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_api_responses_have_exactly_the_documented_fields() {
+    use dark_tower_client::{TrackOptions, TrackSource};
+    use reqwest::Method;
+    let t = TestServer::start().await;
+    let created = t
+        .api(Method::POST, "/v1/meetings")
+        .json(&serde_json::json!({ "name": "m" }))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(created.status(), 201);
+    let meeting: serde_json::Value = created.json().await.expect("json");
+    assert_eq!(keys(&meeting), required("Meeting"));
+    let list: serde_json::Value =
+        t.api(Method::GET, "/v1/meetings").send().await.expect("request").json().await.expect("json");
+    assert_eq!(keys(&list), required("MeetingList"));
+
+    let ann = t.join("m", "ann").await;
+    ann.publish_track(TrackOptions::new(TrackSource::Microphone, "opus")).await.expect("publish");
+    let people: serde_json::Value = t
+        .api(Method::GET, "/v1/meetings/m/participants")
+        .send()
+        .await
+        .expect("request")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(keys(&people), required("ParticipantList"));
+    let p = &people["participants"][0];
+    assert_eq!(keys(p), required("Participant"));
+    assert_eq!(keys(&p["permissions"]), required("Permissions"));
+    assert_eq!(keys(&p["tracks"][0]), required("Track"));
+
+    let minted: serde_json::Value = t
+        .api(Method::POST, "/v1/tokens")
+        .json(&serde_json::json!({ "identity": "bob", "meeting": "m" }))
+        .send()
+        .await
+        .expect("request")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(keys(&minted), required("MintTokenResponse"));
+    assert_eq!(required("CreateMeetingRequest"), BTreeSet::from(["name".to_owned()]));
+    assert_eq!(required("MintTokenRequest"), BTreeSet::from(["identity".to_owned()]));
+    ann.leave().await;
 }
 
 #[test]

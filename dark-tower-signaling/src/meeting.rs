@@ -23,9 +23,18 @@ use dark_tower_core::{PROTOCOL_VERSION, PROTOCOL_VERSIONS};
 use sig::client_message::Message as C;
 use sig::server_message::Message as S;
 
+pub mod admin;
 mod interaction;
 mod lobby;
+pub mod metadata;
+pub mod quality;
 pub mod rate;
+pub mod resume;
+pub mod subscription;
+
+pub use resume::ResumeRequest;
+
+pub use admin::{AdminCommand, AdminReply, GrantUpdate, ParticipantSnapshot, TrackSnapshot};
 
 /// Tunables of a meeting.
 #[derive(Debug, Clone)]
@@ -34,6 +43,9 @@ pub struct MeetingConfig {
     pub max_tracks_per_participant: usize,
     /// Signaling messages per participant.
     pub rate_limit: rate::RateLimit,
+    /// How long a participant whose connection dropped may resume before it leaves (zero: it
+    /// leaves at once).
+    pub resume_grace: Duration,
 }
 
 impl Default for MeetingConfig {
@@ -41,6 +53,7 @@ impl Default for MeetingConfig {
         Self {
             max_tracks_per_participant: MAX_TRACKS_PER_PARTICIPANT,
             rate_limit: rate::RateLimit::default(),
+            resume_grace: Duration::from_secs(20),
         }
     }
 }
@@ -58,6 +71,12 @@ pub struct JoinRequest {
     pub media: sig::MediaEndpoint,
     /// The `request_id` of the client's `Join` envelope, echoed in `Joined`.
     pub request_id: u32,
+    /// Identifies the signaling session: a `Disconnected` from an older session is ignored.
+    pub epoch: u64,
+    /// The secret the resume token carries (checked on `Resume`).
+    pub resume_nonce: u64,
+    /// The resume token handed to the client in `Joined`.
+    pub resume_token: String,
 }
 
 /// An input to the meeting.
@@ -78,8 +97,19 @@ pub enum Command {
     Disconnected {
         /// Who.
         participant: ParticipantId,
+        /// Which of its sessions (see [`JoinRequest::epoch`]).
+        epoch: u64,
         /// Why.
         reason: sig::LeaveReason,
+    },
+    /// A sample of a participant's connection path, for connection quality.
+    PathSample {
+        /// Whose.
+        participant: ParticipantId,
+        /// Which of its sessions.
+        epoch: u64,
+        /// The counters now.
+        stats: dark_tower_core::transport::PathStats,
     },
 }
 
@@ -152,13 +182,23 @@ pub enum Effect {
 struct Member {
     identity: Identity,
     name: String,
+    metadata: String,
     grant: Grant,
     joined_at: SystemTime,
     auto_subscribe: bool,
     tracks: Vec<TrackId>,
     client_track_ids: HashMap<String, TrackId>,
     subscriptions: HashSet<TrackId>,
+    /// Subscriptions paused by the subscriber (kept, but not forwarded).
+    paused: HashSet<TrackId>,
     bucket: rate::Bucket,
+    epoch: u64,
+    resume_nonce: u64,
+    /// Since when its connection is gone (it is reconnecting).
+    away_since: Option<SystemTime>,
+    /// Its reliable messages, numbered, kept for resending after a resume.
+    log: resume::Log,
+    quality: quality::Quality,
 }
 
 #[derive(Debug)]
@@ -200,7 +240,7 @@ fn role_to_proto(r: Role) -> i32 {
 }
 
 fn server(request_id: u32, message: S) -> sig::ServerMessage {
-    sig::ServerMessage { request_id, message: Some(message) }
+    sig::ServerMessage { request_id, seq: 0, message: Some(message) }
 }
 
 impl Meeting {
@@ -253,10 +293,7 @@ impl Meeting {
         let empty =
             self.empty_since.map(|t| t + Duration::from_secs(self.settings.empty_timeout_secs.into()));
         let max = self.settings.max_duration_secs.map(|s| self.created_at + Duration::from_secs(s.into()));
-        match (empty, max) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        [empty, max, self.away_deadline()].into_iter().flatten().min()
     }
 
     /// Advances timers to `now`: an empty meeting past its empty timeout ends; a meeting past its
@@ -265,6 +302,7 @@ impl Meeting {
         if self.ended {
             return;
         }
+        self.expire_away(now);
         let over = self
             .settings
             .max_duration_secs
@@ -308,8 +346,9 @@ impl Meeting {
                     ),
                 }
             }
-            Command::Disconnected { participant, reason } => {
-                if self.waiting.remove(&participant).is_some() {
+            Command::Disconnected { participant, epoch, reason } => {
+                if self.waiting.get(&participant).is_some_and(|r| r.epoch == epoch) {
+                    self.waiting.remove(&participant);
                     self.effects.push_back(Effect::Close {
                         participant,
                         code: None,
@@ -317,15 +356,25 @@ impl Meeting {
                     });
                     self.lobby_updated(None);
                 } else {
-                    self.remove(now, participant, reason, None);
+                    self.connection_lost(now, participant, epoch, reason);
                 }
             }
+            Command::PathSample { participant, epoch, stats } => self.path_sample(participant, epoch, stats),
             Command::Media(report) => self.media_report(report),
         }
     }
 
+    /// Sends `message` to `to`. A member's messages are numbered and logged for resending after
+    /// a resume; an away member gets them on its return.
     fn send(&mut self, to: ParticipantId, request_id: u32, message: S) {
-        self.effects.push_back(Effect::Send { to, message: Box::new(server(request_id, message)) });
+        let mut message = Box::new(server(request_id, message));
+        if let Some(m) = self.members.get_mut(&to) {
+            m.log.record(&mut message);
+            if m.away_since.is_some() {
+                return;
+            }
+        }
+        self.effects.push_back(Effect::Send { to, message });
     }
 
     fn error(&mut self, to: ParticipantId, request_id: u32, code: ErrorCode, message: impl Into<String>) {
@@ -368,6 +417,8 @@ impl Meeting {
                 can_subscribe: m.grant.can_subscribe,
                 can_publish_data: m.grant.can_publish_data,
             }),
+            reconnecting: m.away_since.is_some(),
+            metadata: m.metadata.clone(),
         }
     }
 
@@ -413,13 +464,20 @@ impl Meeting {
         let member = Member {
             identity: req.token.identity.clone(),
             name: req.token.name.clone(),
+            metadata: String::new(),
             grant: req.token.grant.clone(),
             joined_at: now,
             auto_subscribe: req.join.auto_subscribe,
             tracks: Vec::new(),
             client_track_ids: HashMap::new(),
             subscriptions: HashSet::new(),
+            paused: HashSet::new(),
             bucket: rate::Bucket::new(self.config.rate_limit, now),
+            epoch: req.epoch,
+            resume_nonce: req.resume_nonce,
+            away_since: None,
+            log: resume::Log::default(),
+            quality: quality::Quality::default(),
         };
         let hidden = member.grant.hidden;
         let me = self.participant_proto(id, &member);
@@ -448,6 +506,8 @@ impl Meeting {
                 max_datagram_frame_bytes: MAX_DATAGRAM_FRAME as u32,
             }),
             protocol_version: PROTOCOL_VERSION,
+            resume_token: req.resume_token,
+            resume_grace_ms: u32::try_from(self.config.resume_grace.as_millis()).unwrap_or(u32::MAX),
         };
         // Subscriptions first, so media is flowing by the time the client reads Joined.
         if req.join.auto_subscribe {
@@ -458,6 +518,7 @@ impl Meeting {
             }
         }
         self.send(id, req.request_id, S::Joined(joined));
+        self.send_quality_snapshot(id);
         if !hidden {
             self.broadcast(id, S::ParticipantJoined(sig::ParticipantJoined { participant: Some(me) }));
         }
@@ -484,6 +545,7 @@ impl Meeting {
             return Err(ErrorCode::PermissionDenied);
         }
         m.subscriptions.insert(track);
+        m.paused.remove(&track);
         self.effects.push_back(Effect::Forward(ForwardingCommand::Subscribe {
             meeting: self.name.clone(),
             subscriber: who,
@@ -499,7 +561,9 @@ impl Meeting {
             return self.error(from, rid, ErrorCode::Malformed, "empty envelope");
         };
         match body {
-            C::Join(_) => self.error(from, rid, ErrorCode::ProtocolViolation, "already joined"),
+            C::Join(_) | C::Resume(_) => {
+                self.error(from, rid, ErrorCode::ProtocolViolation, "already joined")
+            }
             C::Leave(_) => self.remove(now, from, sig::LeaveReason::Left, None),
             C::PublishTrack(p) => self.publish(from, rid, p),
             C::UnpublishTrack(u) => match u.track_id.parse::<TrackId>() {
@@ -531,6 +595,7 @@ impl Meeting {
                 let alias = TrackAlias(entry.track.alias);
                 if let Some(m) = self.members.get_mut(&from) {
                     m.subscriptions.remove(&track);
+                    m.paused.remove(&track);
                 }
                 self.effects.push_back(Effect::Forward(ForwardingCommand::Unsubscribe {
                     meeting: self.name.clone(),
@@ -538,6 +603,8 @@ impl Meeting {
                     alias,
                 }));
             }
+            C::UpdateSubscription(u) => self.update_subscription(from, rid, u),
+            C::SetMetadata(m) => self.set_own_metadata(from, rid, m),
             C::SetTrackMuted(m) => self.set_muted(from, rid, &m.track_id, m.muted, None),
             C::SendData(d) => self.data(from, rid, d),
             C::MuteParticipantTrack(m) => {
@@ -697,6 +764,7 @@ impl Meeting {
         }
         for m in self.members.values_mut() {
             m.subscriptions.remove(&track);
+            m.paused.remove(&track);
         }
         self.effects.push_back(Effect::Forward(ForwardingCommand::TrackUnpublished {
             meeting: self.name.clone(),

@@ -72,16 +72,17 @@ fn ends_60_s_after_the_last_participant_left() {
 }
 
 #[test]
-fn a_disconnect_also_starts_the_countdown() {
+fn a_disconnect_starts_the_countdown_once_the_resume_grace_is_over() {
     let mut sim = sim();
     sim.join(1, false);
     let t = t0() + 30 * SECS;
     sim.now = t;
-    sim.handle(dark_tower_signaling::Command::Disconnected {
-        participant: pid(1),
-        reason: dark_tower_core::proto::sig::LeaveReason::Disconnected,
-    });
-    assert_eq!(sim.meeting.poll_timeout(), Some(t + 60 * SECS));
+    sim.drop_connection(pid(1), 1);
+    let grace = dark_tower_signaling::MeetingConfig::default().resume_grace;
+    assert_eq!(sim.meeting.poll_timeout(), Some(t + grace), "first the grace period");
+    timeout(&mut sim, t + grace);
+    assert_eq!(sim.meeting.participant_count(), 0);
+    assert_eq!(sim.meeting.poll_timeout(), Some(t + grace + 60 * SECS));
 }
 
 #[test]

@@ -19,7 +19,16 @@ fn assert_refused(out: &[Effect], who: u64, code: ErrorCode) {
 fn request(n: u64, token: dark_tower_core::token::VerifiedToken, version: u32) -> JoinRequest {
     let mut join = join_message(true);
     join.protocol_version = version;
-    JoinRequest { participant: pid(n), token, join, media: common::endpoint(n), request_id: 1 }
+    JoinRequest {
+        participant: pid(n),
+        token,
+        join,
+        media: common::endpoint(n),
+        request_id: 1,
+        epoch: n,
+        resume_nonce: n,
+        resume_token: String::new(),
+    }
 }
 
 #[test]

@@ -1,4 +1,5 @@
-//! A participant that leaves (with `Leave`) or disconnects is removed: the media handler is told,
+//! A participant that leaves (with `Leave`) or disconnects (without a resume grace period) is
+//! removed: the media handler is told,
 //! the others get `ParticipantLeft` with the reason, its session is closed normally, its tracks
 //! vanish from the roster, and meeting events record it all.
 
@@ -8,8 +9,9 @@ use common::{C, S, Sim, camera, grant, joined, mic, pid, sent_to, token_with};
 use dark_tower_core::forwarding::ForwardingCommand;
 use dark_tower_core::ids::TrackId;
 use dark_tower_core::proto::sig;
+use dark_tower_core::store::MeetingSettings;
 use dark_tower_core::token::Grant;
-use dark_tower_signaling::{Command, Effect, MeetingEvent};
+use dark_tower_signaling::{Command, Effect, MeetingConfig, MeetingEvent};
 
 fn track_id(t: &sig::Track) -> TrackId {
     t.id.parse().expect("server track ids parse")
@@ -17,7 +19,11 @@ fn track_id(t: &sig::Track) -> TrackId {
 
 /// 1 publishes a camera and a microphone, 2 a microphone; 3 watches. Everyone auto-subscribes.
 fn meeting() -> (Sim, [sig::Track; 3]) {
-    let mut sim = Sim::new();
+    meeting_with(MeetingConfig::default())
+}
+
+fn meeting_with(config: MeetingConfig) -> (Sim, [sig::Track; 3]) {
+    let mut sim = Sim::with(MeetingSettings::default(), config);
     for n in 1..=3 {
         sim.join(n, true);
     }
@@ -73,11 +79,17 @@ fn leave_is_announced_with_reason_left_and_closes_normally() {
     assert_eq!(sim.meeting.participant_count(), 2);
 }
 
+/// Without a resume grace period a dropped connection is a departure at once (with one, see
+/// `resume_after_dropped_connection.rs`).
 #[test]
-fn disconnect_is_announced_with_reason_disconnected() {
-    let (mut sim, [_, _, mic2]) = meeting();
-    let out =
-        sim.handle(Command::Disconnected { participant: pid(2), reason: sig::LeaveReason::Disconnected });
+fn disconnect_without_resume_grace_is_announced_with_reason_disconnected() {
+    let (mut sim, [_, _, mic2]) =
+        meeting_with(MeetingConfig { resume_grace: std::time::Duration::ZERO, ..MeetingConfig::default() });
+    let out = sim.handle(Command::Disconnected {
+        participant: pid(2),
+        epoch: 2,
+        reason: sig::LeaveReason::Disconnected,
+    });
     assert_removed(&out, 2, sig::LeaveReason::Disconnected, &[1, 3]);
     assert_eq!(
         common::events(&out),
@@ -151,8 +163,11 @@ fn nothing_more_happens_after_leaving() {
     let (mut sim, [cam, ..]) = meeting();
     sim.leave(pid(3));
     // The transport closing afterwards is not a second departure.
-    let out =
-        sim.handle(Command::Disconnected { participant: pid(3), reason: sig::LeaveReason::Disconnected });
+    let out = sim.handle(Command::Disconnected {
+        participant: pid(3),
+        epoch: 3,
+        reason: sig::LeaveReason::Disconnected,
+    });
     assert!(out.is_empty(), "{out:?}");
     // Nor are late messages acted upon.
     assert!(sim.subscribe(pid(3), 1, &cam.id, None).is_empty());

@@ -60,8 +60,11 @@ fn waiters_are_admitted_or_denied_by_hosts() {
 
     // A waiter who disconnects leaves the list; admitting it afterwards finds nobody.
     sim.join_as(pid(4), token("flaky"), true);
-    let out =
-        sim.handle(Command::Disconnected { participant: pid(4), reason: sig::LeaveReason::Disconnected });
+    let out = sim.handle(Command::Disconnected {
+        participant: pid(4),
+        epoch: 4,
+        reason: sig::LeaveReason::Disconnected,
+    });
     assert_eq!(lobby_sizes(&out, 1), [0]);
     let out = sim.send(pid(1), 6, admit(4, true));
     assert_eq!(common::error_to(&out, pid(1)), Some((6, ErrorCode::NotFound)));

@@ -16,6 +16,8 @@ fn update(participant: u64, permissions: Option<sig::Permissions>, role: sig::Ro
         participant_id: pid(participant).to_string(),
         role: role as i32,
         permissions,
+        name: None,
+        metadata: None,
     })
 }
 

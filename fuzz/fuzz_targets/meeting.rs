@@ -1,5 +1,6 @@
 //! The meeting state machine under random joins, messages (structured and raw protobuf),
-//! disconnects, media reports and time: no panic, and the roster never exceeds the limit.
+//! disconnects, resumes, path samples, media reports and time: no panic, and the roster never
+//! exceeds the limit.
 #![no_main]
 
 use std::time::{Duration, SystemTime};
@@ -10,6 +11,8 @@ use dark_tower_core::ids::{Identity, MeetingName, ParticipantId};
 use dark_tower_core::proto::sig;
 use dark_tower_core::store::MeetingSettings;
 use dark_tower_core::token::{Grant, Role, VerifiedToken};
+use dark_tower_core::transport::PathStats;
+use dark_tower_signaling::meeting::ResumeRequest;
 use dark_tower_signaling::{Command, Effect, JoinRequest, Meeting, MeetingConfig};
 use libfuzzer_sys::fuzz_target;
 use prost::Message;
@@ -30,7 +33,9 @@ enum Op {
     OnTrack { who: u8, track: u8, what: u8, who2: u8 },
     Moderate { who: u8, target: u8, what: u8 },
     Data { who: u8, reliable: bool, len: u16 },
-    Disconnect { who: u8 },
+    Disconnect { who: u8, epoch: u8 },
+    Resume { who: u8, nonce: u8, epoch: u8, last_seq: u16 },
+    Sample { who: u8, epoch: u8, rtt_ms: u16, sent: u16, lost: u16 },
     Levels { levels: Vec<(u8, u8)> },
     Advance { secs: u16 },
     Timeout,
@@ -74,6 +79,9 @@ fuzz_target!(|input: Input| {
                     join: sig::Join { protocol_version: u32::from(version % 3), client: None, auto_subscribe: auto },
                     media: sig::MediaEndpoint::default(),
                     request_id: 1,
+                    epoch: u64::from(who % 8),
+                    resume_nonce: u64::from(who % 8),
+                    resume_token: String::new(),
                 }))
             }
             Op::Raw { who, bytes } => match sig::ClientMessage::decode(bytes.as_slice()) {
@@ -120,6 +128,8 @@ fuzz_target!(|input: Input| {
                         participant_id,
                         role: i32::from(what % 5),
                         permissions: Some(sig::Permissions { can_publish: what % 2 == 0, ..Default::default() }),
+                        name: (what % 3 == 0).then(|| "renamed".into()),
+                        metadata: (what % 7 == 0).then(|| "x".repeat(usize::from(what) * 100)),
                     }),
                     _ => C::EndMeeting(sig::EndMeeting { reason: String::new() }),
                 };
@@ -134,9 +144,33 @@ fuzz_target!(|input: Input| {
                     destination_participant_ids: vec![],
                 }),
             ),
-            Op::Disconnect { who } => {
-                Command::Disconnected { participant: pid(who), reason: sig::LeaveReason::Disconnected }
+            Op::Disconnect { who, epoch } => Command::Disconnected {
+                participant: pid(who),
+                epoch: u64::from(epoch % 8),
+                reason: sig::LeaveReason::Disconnected,
+            },
+            Op::Resume { who, nonce, epoch, last_seq } => {
+                let req = ResumeRequest {
+                    participant: pid(who),
+                    nonce: u64::from(nonce % 8),
+                    epoch: u64::from(epoch),
+                    resume: sig::Resume { protocol_version: 1, last_seq: u64::from(last_seq), client: None },
+                    media: sig::MediaEndpoint::default(),
+                    request_id: 3,
+                };
+                let _ = meeting.resume(now, req);
+                drain(&mut meeting, &mut tracks);
+                continue;
             }
+            Op::Sample { who, epoch, rtt_ms, sent, lost } => Command::PathSample {
+                participant: pid(who),
+                epoch: u64::from(epoch % 8),
+                stats: PathStats {
+                    rtt: Duration::from_millis(u64::from(rtt_ms)),
+                    sent_packets: u64::from(sent),
+                    lost_packets: u64::from(lost),
+                },
+            },
             Op::Levels { levels } => Command::Media(MediaReport::AudioLevels {
                 meeting: name.clone(),
                 levels: levels.into_iter().map(|(p, l)| (pid(p), l % 128)).collect(),

@@ -26,6 +26,7 @@ export type ErrorCodeName =
   | "protocol_violation"
   | "unknown_track"
   | "duplicate_track"
+  | "already_exists"
   | "invalid_token"
   | "token_expired"
   | "permission_denied"
@@ -38,6 +39,7 @@ export type ErrorCodeName =
   | "meeting_not_found"
   | "meeting_ended"
   | "not_found"
+  | "resume_failed"
   | "rate_limited"
   | "meeting_full"
   | "too_many_tracks"
@@ -62,6 +64,7 @@ const SPECS: readonly CodeSpec[] = [
   { wire: 3, name: "protocol_violation", httpStatus: 400, fault: "peer" },
   { wire: 4, name: "unknown_track", httpStatus: 404, fault: "peer" },
   { wire: 5, name: "duplicate_track", httpStatus: 409, fault: "peer" },
+  { wire: 6, name: "already_exists", httpStatus: 409, fault: "peer" },
   { wire: 10, name: "invalid_token", httpStatus: 401, fault: "unauthorized" },
   { wire: 11, name: "token_expired", httpStatus: 401, fault: "unauthorized" },
   { wire: 12, name: "permission_denied", httpStatus: 403, fault: "unauthorized" },
@@ -74,6 +77,7 @@ const SPECS: readonly CodeSpec[] = [
   { wire: 30, name: "meeting_not_found", httpStatus: 404, fault: "not_found" },
   { wire: 31, name: "meeting_ended", httpStatus: 410, fault: "not_found" },
   { wire: 32, name: "not_found", httpStatus: 404, fault: "not_found" },
+  { wire: 33, name: "resume_failed", httpStatus: 410, fault: "not_found" },
   { wire: 40, name: "rate_limited", httpStatus: 429, fault: "resource_exhausted" },
   { wire: 41, name: "meeting_full", httpStatus: 409, fault: "resource_exhausted" },
   { wire: 42, name: "too_many_tracks", httpStatus: 409, fault: "resource_exhausted" },

@@ -68,6 +68,23 @@ pub trait Session: Clone + Send + Sync + 'static {
     fn closed(&self) -> impl Future<Output = TransportError> + Send;
     /// Smoothed round-trip time.
     fn rtt(&self) -> Duration;
+    /// Counters of the connection's network path, for connection quality. The default knows
+    /// only the RTT.
+    fn path_stats(&self) -> PathStats {
+        PathStats { rtt: self.rtt(), sent_packets: 0, lost_packets: 0 }
+    }
+}
+
+/// A snapshot of a connection's path counters; loss is the change of `lost_packets` over the
+/// change of `sent_packets` between two snapshots.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct PathStats {
+    /// Smoothed round-trip time.
+    pub rtt: Duration,
+    /// Packets sent since the connection opened.
+    pub sent_packets: u64,
+    /// Packets declared lost since the connection opened.
+    pub lost_packets: u64,
 }
 
 /// The sending half of a stream.

@@ -95,6 +95,11 @@ impl Session for WtSession {
     fn rtt(&self) -> Duration {
         self.0.rtt()
     }
+
+    fn path_stats(&self) -> super::PathStats {
+        let p = self.0.quic_connection().stats().path;
+        super::PathStats { rtt: p.rtt, sent_packets: p.sent_packets, lost_packets: p.lost_packets }
+    }
 }
 
 impl SendStream for WtSend {
@@ -147,12 +152,42 @@ pub enum ConnectError {
     Unreachable(String),
 }
 
+/// How a client connection notices a dead path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Liveness {
+    /// Send a keep-alive when idle this long.
+    pub keep_alive: Duration,
+    /// Declare the connection lost after this long without hearing from the peer.
+    pub idle_timeout: Duration,
+}
+
+impl Default for Liveness {
+    fn default() -> Self {
+        Self { keep_alive: Duration::from_secs(1), idle_timeout: Duration::from_secs(6) }
+    }
+}
+
 /// Opens a client session to `url`, pinning `certificate_sha256` (hex) when not empty and
 /// otherwise validating against the system roots.
 pub async fn connect(url: &str, certificate_sha256: &[String]) -> Result<WtSession, ConnectError> {
+    connect_with(url, certificate_sha256, Liveness::default()).await
+}
+
+/// [`connect`] with explicit keep-alive and idle timeout.
+pub async fn connect_with(
+    url: &str,
+    certificate_sha256: &[String],
+    liveness: Liveness,
+) -> Result<WtSession, ConnectError> {
     let builder = ClientConfig::builder().with_bind_default();
+    let idle = Some(liveness.idle_timeout);
     let config = if certificate_sha256.is_empty() {
-        builder.with_native_certs().keep_alive_interval(Some(Duration::from_secs(3))).build()
+        builder
+            .with_native_certs()
+            .keep_alive_interval(Some(liveness.keep_alive))
+            .max_idle_timeout(idle)
+            .map_err(|e| ConnectError::Unreachable(e.to_string()))?
+            .build()
     } else {
         let mut hashes = Vec::new();
         for h in certificate_sha256 {
@@ -164,7 +199,9 @@ pub async fn connect(url: &str, certificate_sha256: &[String]) -> Result<WtSessi
         }
         builder
             .with_server_certificate_hashes(hashes)
-            .keep_alive_interval(Some(Duration::from_secs(3)))
+            .keep_alive_interval(Some(liveness.keep_alive))
+            .max_idle_timeout(idle)
+            .map_err(|e| ConnectError::Unreachable(e.to_string()))?
             .build()
     };
     let endpoint = Endpoint::client(config).map_err(|e| ConnectError::Unreachable(e.to_string()))?;

@@ -260,7 +260,30 @@ pub fn participant_json(p: &sig::Participant) -> Node {
         .enumeration("role", p.role, role(p.role))
         .repeated("tracks", p.tracks.iter().map(track_json).collect())
         .u64("joined_at_us", p.joined_at_us)
+        .boolean("reconnecting", p.reconnecting)
+        .string("metadata", &p.metadata)
         .node()
+}
+
+fn meeting_json(m: &sig::MeetingInfo) -> Node {
+    Obj::new()
+        .string("name", &m.name)
+        .u64("created_at_us", m.created_at_us)
+        .boolean("locked", m.locked)
+        .boolean("lobby", m.lobby)
+        .node()
+}
+
+fn media_json(m: &sig::MediaEndpoint) -> Node {
+    Obj::new()
+        .string("url", &m.url)
+        .string("ticket", &m.ticket)
+        .strings("certificate_sha256", &m.certificate_sha256)
+        .node()
+}
+
+fn client_info_json(c: &sig::ClientInfo) -> Node {
+    Obj::new().string("sdk", &c.sdk).string("version", &c.version).string("detail", &c.detail).node()
 }
 
 pub fn describe_client(m: &sig::ClientMessage) -> Node {
@@ -269,13 +292,7 @@ pub fn describe_client(m: &sig::ClientMessage) -> Node {
     let o = match &m.message {
         None => o,
         Some(M::Join(j)) => {
-            let client = j.client.as_ref().map(|c| {
-                Obj::new()
-                    .string("sdk", &c.sdk)
-                    .string("version", &c.version)
-                    .string("detail", &c.detail)
-                    .node()
-            });
+            let client = j.client.as_ref().map(client_info_json);
             o.field(
                 "join",
                 Obj::new()
@@ -311,6 +328,14 @@ pub fn describe_client(m: &sig::ClientMessage) -> Node {
         }
         Some(M::Unsubscribe(u)) => o.field("unsubscribe", Obj::new().string("track_id", &u.track_id).node()),
         Some(M::Ping(p)) => o.field("ping", Obj::new().u64("client_time_us", p.client_time_us).node()),
+        Some(M::Resume(r)) => o.field(
+            "resume",
+            Obj::new()
+                .u32("protocol_version", r.protocol_version)
+                .u64("last_seq", r.last_seq)
+                .message("client", r.client.as_ref().map(client_info_json))
+                .node(),
+        ),
         #[allow(unreachable_patterns)]
         Some(other) => o.leaf("unknown_message", format!("{other:?}")),
     };
@@ -319,7 +344,7 @@ pub fn describe_client(m: &sig::ClientMessage) -> Node {
 
 pub fn describe_server(m: &sig::ServerMessage) -> Node {
     use sig::server_message::Message as M;
-    let o = Obj::new().u32("request_id", m.request_id);
+    let o = Obj::new().u32("request_id", m.request_id).u64("seq", m.seq);
     let o = match &m.message {
         None => o,
         Some(M::Joined(j)) => {
@@ -398,6 +423,36 @@ pub fn describe_server(m: &sig::ServerMessage) -> Node {
         ),
         Some(M::SubscribeAck(s)) => {
             o.field("subscribe_ack", Obj::new().string("track_id", &s.track_id).node())
+        }
+        Some(M::Resumed(r)) => o.field(
+            "resumed",
+            Obj::new()
+                .message("participant", r.participant.as_ref().map(participant_json))
+                .message("meeting", r.meeting.as_ref().map(meeting_json))
+                .message("media", r.media.as_ref().map(media_json))
+                .u64("server_time_us", r.server_time_us)
+                .u32("replayed", r.replayed)
+                .node(),
+        ),
+        Some(M::ParticipantUpdated(p)) => o.field(
+            "participant_updated",
+            Obj::new().message("participant", p.participant.as_ref().map(participant_json)).node(),
+        ),
+        Some(M::ConnectionQuality(q)) => {
+            let updates = q
+                .updates
+                .iter()
+                .map(|u| {
+                    let level =
+                        sig::ConnectionQualityLevel::try_from(u.quality).ok().map(|e| e.as_str_name());
+                    let o = Obj::new()
+                        .string("participant_id", &u.participant_id)
+                        .enumeration("quality", u.quality, level)
+                        .u32("rtt_ms", u.rtt_ms);
+                    if u.loss == 0.0 { o } else { o.leaf("loss", f64::from(u.loss)) }.node()
+                })
+                .collect();
+            o.field("connection_quality", Obj::new().repeated("updates", updates).node())
         }
         #[allow(unreachable_patterns)]
         Some(other) => o.leaf("unknown_message", format!("{other:?}")),

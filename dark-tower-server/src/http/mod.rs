@@ -1,21 +1,37 @@
 //! The global controller's HTTP API (`/v1`). Errors are `{"error":{"code","message"}}` with the
 //! HTTP status of their [`ErrorCode`](dark_tower_core::ErrorCode).
+//!
+//! `POST /v1/join` takes the participant's own token; every other route is server-to-server and
+//! sits behind one layer that demands a token with the admin grant. `docs/openapi.yaml` documents
+//! every route (a test checks it against this router).
 
+mod admin_auth;
+mod body;
 mod error;
 mod join;
+mod meetings;
+mod params;
+mod participants;
+mod tokens;
 
 use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderValue, Method, header};
-use axum::routing::post;
-use dark_tower_core::auth::Authenticator;
+use axum::middleware;
+use axum::routing::{get, post};
+use dark_tower_core::auth::{Authenticator, TokenIssuer};
 use dark_tower_core::store::MeetingStore;
+use dark_tower_core::webhook::WebhookSink;
+use dark_tower_signaling::MeetingController;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
 pub use error::ApiError;
 pub use join::{JoinRequest, JoinResponse};
+pub use meetings::{CreateMeetingRequest, Meeting, MeetingList};
+pub use participants::{Participant, ParticipantList, Permissions, Track, UpdateParticipantRequest};
+pub use tokens::{MAX_TTL, MintTokenRequest, MintTokenResponse};
 
 /// Largest accepted request body.
 pub const MAX_BODY: usize = 64 * 1024;
@@ -27,6 +43,12 @@ pub struct ApiState {
     pub auth: Arc<dyn Authenticator>,
     /// Meeting records.
     pub store: Arc<dyn MeetingStore>,
+    /// Mints tokens for `POST /v1/tokens`; `None`: that route answers `not_found`.
+    pub issuer: Option<Arc<dyn TokenIssuer>>,
+    /// The meeting controller, for ending meetings and acting on participants.
+    pub mc: Arc<MeetingController>,
+    /// Told when a meeting is created through the API.
+    pub webhooks: Arc<dyn WebhookSink>,
     /// Joining a missing meeting creates it.
     pub auto_create_meetings: bool,
     /// `https://host:port` of the WebTransport endpoint.
@@ -37,8 +59,21 @@ pub struct ApiState {
 
 /// The `/v1` routes. `cors_origins` empty allows any origin (development); otherwise only those.
 pub fn router(state: ApiState, cors_origins: &[String]) -> Result<Router, String> {
+    let admin = Router::new()
+        .route("/v1/meetings", post(meetings::create).get(meetings::list))
+        .route("/v1/meetings/{name}", get(meetings::get).delete(meetings::end))
+        .route("/v1/meetings/{name}/end", post(meetings::end))
+        .route("/v1/meetings/{name}/participants", get(participants::list))
+        .route(
+            "/v1/meetings/{name}/participants/{identity}",
+            axum::routing::delete(participants::remove).patch(participants::update),
+        )
+        .route("/v1/meetings/{name}/participants/{identity}/tracks/{track_id}/mute", post(participants::mute))
+        .route("/v1/tokens", post(tokens::mint))
+        .route_layer(middleware::from_fn_with_state(state.clone(), admin_auth::require_admin));
     Ok(Router::new()
         .route("/v1/join", post(join::join))
+        .merge(admin)
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY))

@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime};
 
 use dark_tower_client::{ConnectOptions, Room, RoomEvent};
+use dark_tower_core::ErrorCode;
 use dark_tower_core::token::{ApiKey, TokenBuilder};
 use dark_tower_server::{RunningServer, ServerBuilder, ServerConfig};
 
@@ -23,6 +24,14 @@ impl TestServer {
     }
 
     pub async fn start_with(edit: impl FnOnce(&mut ServerConfig)) -> Self {
+        Self::start_with_store(edit, None).await
+    }
+
+    /// A server using `store` when given, else the one its configuration names.
+    pub async fn start_with_store(
+        edit: impl FnOnce(&mut ServerConfig),
+        store: Option<std::sync::Arc<dyn dark_tower_core::store::MeetingStore>>,
+    ) -> Self {
         let dir = std::env::temp_dir().join(format!(
             "dark-tower-test-{}-{}-{}",
             std::process::id(),
@@ -31,10 +40,24 @@ impl TestServer {
         ));
         let mut config = ServerConfig::ephemeral(dir);
         edit(&mut config);
-        let server = ServerBuilder::new(config).start().await.expect("server starts");
+        let mut builder = ServerBuilder::new(config);
+        if let Some(store) = store {
+            builder = builder.store(store);
+        }
+        let server = builder.start().await.expect("server starts");
         let key = server.api_key.clone().expect("development key");
         let url = format!("http://{}", server.http);
         Self { server, key, url }
+    }
+
+    /// A token with the admin grant, for the server-to-server API.
+    pub fn admin_token(&self) -> String {
+        TokenBuilder::new("ops").admin(true).sign(&self.key, SystemTime::now()).expect("sign")
+    }
+
+    /// A request to the HTTP API with the admin token.
+    pub fn api(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        reqwest::Client::new().request(method, format!("{}{path}", self.url)).bearer_auth(self.admin_token())
     }
 
     pub fn token(&self, meeting: &str, identity: &str) -> String {
@@ -167,4 +190,69 @@ pub async fn meeting_still_works(t: &TestServer, meeting: &str, bystander: &Room
     probe.ping().await.expect("probe ping");
     bystander.ping().await.expect("bystander ping");
     probe.leave().await;
+}
+
+/// The status and JSON body of a response (`Null` for an empty body).
+pub async fn status_json(resp: reqwest::Response) -> (u16, serde_json::Value) {
+    let status = resp.status().as_u16();
+    let bytes = resp.bytes().await.expect("body");
+    if bytes.is_empty() {
+        return (status, serde_json::Value::Null);
+    }
+    let body = serde_json::from_slice(&bytes)
+        .unwrap_or_else(|e| panic!("JSON body ({e}): {}", String::from_utf8_lossy(&bytes)));
+    (status, body)
+}
+
+/// Asserts a REST error: the status and `error.code`.
+pub fn assert_error(got: &(u16, serde_json::Value), status: u16, code: ErrorCode) {
+    assert_eq!(got.0, status, "status of {}", got.1);
+    assert_eq!(got.1["error"]["code"], code.name(), "code of {}", got.1);
+    assert!(got.1["error"]["message"].as_str().is_some_and(|m| !m.is_empty()), "a message in {}", got.1);
+}
+
+/// A schema of its own in the PostgreSQL at `DATABASE_URL` (default
+/// `postgres://postgres@127.0.0.1:5432/test`), so parallel tests never see each other's rows.
+/// An unreachable database fails the test.
+#[cfg(feature = "postgres")]
+pub struct PgSchema {
+    pub options: sqlx::postgres::PgConnectOptions,
+    name: String,
+    admin: sqlx::postgres::PgConnection,
+}
+
+#[cfg(feature = "postgres")]
+impl PgSchema {
+    pub async fn create() -> Self {
+        use sqlx::Connection;
+        use std::str::FromStr;
+        let url = std::env::var("DATABASE_URL")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+        let base = sqlx::postgres::PgConnectOptions::from_str(&url).expect("DATABASE_URL is a postgres URL");
+        let mut admin = sqlx::postgres::PgConnection::connect_with(&base).await.unwrap_or_else(|e| {
+            panic!("PostgreSQL at DATABASE_URL must be reachable for the postgres feature's tests: {e}")
+        });
+        let name = format!(
+            "dt_test_{}_{}_{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed),
+            SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0)
+        );
+        sqlx::query(&format!("CREATE SCHEMA {name}")).execute(&mut admin).await.expect("create schema");
+        let options = base.options([("search_path", name.as_str())]);
+        Self { options, name, admin }
+    }
+
+    pub async fn store(&self) -> dark_tower_server::store::PostgresMeetingStore {
+        dark_tower_server::store::PostgresMeetingStore::connect_with(self.options.clone())
+            .await
+            .expect("connect to postgres")
+    }
+
+    pub async fn drop_schema(mut self) {
+        sqlx::query(&format!("DROP SCHEMA {} CASCADE", self.name))
+            .execute(&mut self.admin)
+            .await
+            .expect("drop schema");
+    }
 }

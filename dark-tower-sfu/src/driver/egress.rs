@@ -4,6 +4,10 @@
 //! (later frames of a group cannot be decoded without it); forwarding resumes with the next
 //! group, which starts with a keyframe. Audio frames are dropped singly. A slow subscriber thus
 //! loses whole stale groups and never slows the meeting actor or the other subscribers.
+//!
+//! Before it comes to that, a subscriber falling behind (its queue more than half full) is sent
+//! no frames marked discardable (the upper temporal layers: nothing later depends on them), which
+//! lowers its frame rate instead of breaking groups.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -43,6 +47,11 @@ impl EgressHandle {
     pub(crate) fn push(&mut self, frame: MediaFrame, via: Via) {
         let h = frame.header;
         let key = (h.track_alias, h.spatial_id);
+        if h.discardable && self.tx.capacity() * 2 < self.tx.max_capacity() {
+            self.drop_frame();
+            self.counters.discardable_shed.fetch_add(1, Ordering::Relaxed);
+            return;
+        }
         if via == Via::Stream
             && let Some(&g) = self.broken.get(&key)
         {
@@ -205,4 +214,56 @@ async fn write_single<S: Session>(session: &S, frame: &MediaFrame) -> Result<(),
     s.write_all(&frame.stream_prefix()).await?;
     s.write_all(&frame.payload).await?;
     s.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bytes::Bytes;
+    use dark_tower_core::codec::media::MediaHeader;
+
+    fn frame(frame_seq: u32, discardable: bool) -> MediaFrame {
+        MediaFrame {
+            header: MediaHeader {
+                track_alias: TrackAlias(1),
+                spatial_id: 0,
+                temporal_id: u8::from(discardable),
+                group_seq: 0,
+                frame_seq,
+                capture_ts_us: 0,
+                keyframe: frame_seq == 0,
+                discardable,
+                end_of_group: false,
+                audio_level: None,
+            },
+            payload: Bytes::from_static(b"x"),
+        }
+    }
+
+    fn queued(rx: &mut mpsc::Receiver<EgressMsg>) -> Vec<u32> {
+        let mut out = Vec::new();
+        while let Ok(EgressMsg::Frame(f, _)) = rx.try_recv() {
+            out.push(f.header.frame_seq);
+        }
+        out
+    }
+
+    #[test]
+    fn a_subscriber_falling_behind_sheds_discardable_frames_first() {
+        let (tx, mut rx) = mpsc::channel(8);
+        let counters = Arc::new(HandlerCounters::default());
+        let mut e = EgressHandle { tx, broken: HashMap::new(), counters: Arc::clone(&counters) };
+        // Alternating base-layer and discardable frames into a queue nobody drains.
+        for seq in 0..12 {
+            e.push(frame(seq, seq % 2 == 1), Via::Stream);
+        }
+        // Up to half full everything is queued; then only base-layer frames, until full.
+        assert_eq!(queued(&mut rx), [0, 1, 2, 3, 4, 6, 8, 10]);
+        assert_eq!(counters.discardable_shed.load(Ordering::Relaxed), 4);
+        assert_eq!(counters.frames_dropped.load(Ordering::Relaxed), 4);
+        // With room again, discardable frames flow.
+        e.push(frame(12, false), Via::Stream);
+        e.push(frame(13, true), Via::Stream);
+        assert_eq!(queued(&mut rx), [12, 13]);
+    }
 }

@@ -60,6 +60,8 @@ pub struct HandlerCounters {
     pub bytes_out: AtomicU64,
     /// Frames dropped, for any reason.
     pub frames_dropped: AtomicU64,
+    /// Of those, discardable (temporal-layer) frames shed for subscribers falling behind.
+    pub discardable_shed: AtomicU64,
     /// Media sessions closed for misbehaviour.
     pub sessions_closed_for_errors: AtomicU64,
     /// Datagrams that did not decode.

@@ -7,6 +7,7 @@ use std::time::{Duration, SystemTime};
 
 use dark_tower_core::error::ErrorCode;
 use dark_tower_core::ids::ParticipantId;
+use dark_tower_core::proto::sig;
 use dark_tower_core::store::{MeetingRecord, SessionRecord};
 use dark_tower_core::webhook::WebhookEvent;
 use tokio::sync::mpsc;
@@ -38,16 +39,55 @@ pub(super) async fn run(mc: Arc<MeetingController>, record: MeetingRecord, mut r
             _ = timer => None,
         };
         let now = SystemTime::now();
+        let mut admin_reply = None;
         match msg {
             Some(ActorMsg::Join { request, outbox }) => {
                 outboxes.insert(request.participant, outbox);
                 meeting.handle(now, Command::Join(request));
             }
+            Some(ActorMsg::Resume { mut request, outbox }) => {
+                let pid = request.participant;
+                let Some(grant) = meeting.grant_of(pid) else {
+                    refuse_resume(&outbox, ErrorCode::ResumeFailed, "the participant has left the meeting");
+                    continue;
+                };
+                match mc.config.ticket_key.sign(&name, pid, grant.can_publish, grant.can_subscribe, now) {
+                    Ok(ticket) => {
+                        request.media = sig::MediaEndpoint {
+                            url: mc.config.media_url.clone(),
+                            ticket,
+                            certificate_sha256: mc.config.media_certificate_sha256.clone(),
+                        };
+                    }
+                    Err(e) => {
+                        tracing::error!(error = %e, "cannot sign media ticket");
+                        refuse_resume(&outbox, ErrorCode::Internal, "cannot issue media ticket");
+                        continue;
+                    }
+                }
+                match meeting.resume(now, *request) {
+                    Ok(()) => {
+                        // The old session (if the server had not noticed it was gone) ends quietly;
+                        // its late `Disconnected` carries an older epoch and is ignored.
+                        if let Some(old) = outboxes.insert(pid, outbox) {
+                            let _ = old.try_send(Outgoing::Close(None, "resumed on another session".into()));
+                        }
+                    }
+                    Err(e) => refuse_resume(&outbox, e.code, &e.message),
+                }
+            }
             Some(ActorMsg::Command(c)) => meeting.handle(now, c),
+            Some(ActorMsg::Admin { command, reply }) => {
+                admin_reply = Some((reply, meeting.handle_admin(now, command)));
+            }
             None => meeting.handle_timeout(now),
         }
         while let Some(effect) = meeting.poll_effect() {
             apply(&mc, &record, &mut outboxes, effect, now).await;
+        }
+        if let Some((reply, result)) = admin_reply {
+            // The caller may have given up waiting; the command is carried out all the same.
+            let _ = reply.send(result);
         }
         if meeting.is_ended() && mc.retire(&name, &rx) {
             break;
@@ -57,6 +97,10 @@ pub(super) async fn run(mc: Arc<MeetingController>, record: MeetingRecord, mut r
         let _ = o.try_send(Outgoing::Close(Some(ErrorCode::MeetingEnded), "meeting ended".into()));
     }
     tracing::debug!(meeting = %name, "meeting actor stopped");
+}
+
+fn refuse_resume(outbox: &mpsc::Sender<Outgoing>, code: ErrorCode, reason: &str) {
+    let _ = outbox.try_send(Outgoing::Close(Some(code), reason.into()));
 }
 
 async fn apply(

@@ -1,6 +1,7 @@
 //! The tokio driver of the meeting controller.
 
 mod actor;
+mod admin;
 mod session;
 
 use std::collections::HashMap;
@@ -10,12 +11,12 @@ use std::time::{Duration, SystemTime};
 use dark_tower_core::forwarding::MediaForwarding;
 use dark_tower_core::ids::MeetingName;
 use dark_tower_core::store::{MeetingRecord, MeetingSettings, MeetingStore, StoreError};
-use dark_tower_core::token::{TicketKey, VerifiedToken};
+use dark_tower_core::token::{ResumeClaims, TicketKey, VerifiedToken};
 use dark_tower_core::transport::Session;
 use dark_tower_core::webhook::{WebhookEvent, WebhookSink};
 use tokio::sync::mpsc;
 
-use crate::meeting::{Command, JoinRequest, MeetingConfig};
+use crate::meeting::{Command, JoinRequest, MeetingConfig, ResumeRequest};
 
 #[async_trait::async_trait]
 impl dark_tower_core::forwarding::MediaFeedback for MeetingController {
@@ -41,6 +42,8 @@ pub struct McConfig {
     pub join_timeout: Duration,
     /// Messages queued to one participant before it is disconnected as too slow.
     pub outbox_capacity: usize,
+    /// How often each participant's connection path is sampled for connection quality.
+    pub quality_interval: Duration,
 }
 
 impl McConfig {
@@ -58,13 +61,26 @@ impl McConfig {
             meeting: MeetingConfig::default(),
             join_timeout: Duration::from_secs(10),
             outbox_capacity: 1024,
+            quality_interval: Duration::from_secs(2),
         }
     }
 }
 
 pub(crate) enum ActorMsg {
-    Join { request: Box<JoinRequest>, outbox: mpsc::Sender<session::Outgoing> },
+    Join {
+        request: Box<JoinRequest>,
+        outbox: mpsc::Sender<session::Outgoing>,
+    },
+    Resume {
+        request: Box<ResumeRequest>,
+        outbox: mpsc::Sender<session::Outgoing>,
+    },
     Command(Command),
+    /// An operator's command; the reply is sent once its effects are carried out.
+    Admin {
+        command: crate::meeting::AdminCommand,
+        reply: tokio::sync::oneshot::Sender<admin::AdminResult>,
+    },
 }
 
 /// The meeting controller: serves signaling sessions and runs one actor per live meeting.
@@ -75,6 +91,7 @@ pub struct MeetingController {
     webhooks: Arc<dyn WebhookSink>,
     meetings: Mutex<HashMap<MeetingName, mpsc::Sender<ActorMsg>>>,
     sessions: std::sync::atomic::AtomicI64,
+    epochs: std::sync::atomic::AtomicU64,
     me: Weak<MeetingController>,
 }
 
@@ -111,6 +128,7 @@ impl MeetingController {
             webhooks,
             meetings: Mutex::default(),
             sessions: std::sync::atomic::AtomicI64::new(0),
+            epochs: std::sync::atomic::AtomicU64::new(1),
             me: me.clone(),
         })
     }
@@ -177,6 +195,35 @@ impl MeetingController {
         false
     }
 
+    /// Sends to the meeting's running actor only; `false` if it has none (it ended).
+    async fn send_existing(&self, record: &MeetingRecord, msg: ActorMsg) -> bool {
+        let tx = self.lock_meetings().get(&record.name).cloned();
+        match tx {
+            Some(tx) => tx.send(msg).await.is_ok(),
+            None => false,
+        }
+    }
+
+    /// Hands soft state (samples, reports) to the meeting's actor without waiting.
+    fn route(&self, record: &MeetingRecord, msg: ActorMsg) {
+        let tx = self.lock_meetings().get(&record.name).cloned();
+        if let Some(tx) = tx {
+            let _ = tx.try_send(msg);
+        }
+    }
+
+    /// The live record of a meeting that has a running actor.
+    async fn live_record(&self, name: &MeetingName) -> Option<MeetingRecord> {
+        if !self.lock_meetings().contains_key(name) {
+            return None;
+        }
+        self.store.get_meeting(name).await.ok().flatten().filter(|m| m.ended_at.is_none())
+    }
+
+    fn next_epoch(&self) -> u64 {
+        self.epochs.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    }
+
     fn actor(&self, record: &MeetingRecord) -> Option<mpsc::Sender<ActorMsg>> {
         let mut map = self.lock_meetings();
         if let Some(tx) = map.get(&record.name)
@@ -215,6 +262,16 @@ impl MeetingController {
         use std::sync::atomic::Ordering;
         self.sessions.fetch_add(1, Ordering::Relaxed);
         session::serve(self, session, meeting, token).await;
+        self.sessions.fetch_sub(1, Ordering::Relaxed);
+    }
+
+    /// Serves one signaling session opened with a resume token, verified (signature, audience,
+    /// expiry — see [`dark_tower_core::token::TicketKey::verify_resume`]) before the session was
+    /// accepted. The meeting decides whether the participant may still resume.
+    pub async fn serve_resume_session<S: Session>(&self, session: S, claims: ResumeClaims) {
+        use std::sync::atomic::Ordering;
+        self.sessions.fetch_add(1, Ordering::Relaxed);
+        session::serve_resume(self, session, claims).await;
         self.sessions.fetch_sub(1, Ordering::Relaxed);
     }
 }

@@ -12,8 +12,11 @@ use dark_tower_core::token::VerifiedToken;
 use dark_tower_core::transport::{RecvStream, SendStream, Session};
 use tokio::sync::mpsc;
 
+use dark_tower_core::store::MeetingRecord;
+use dark_tower_core::token::ResumeClaims;
+
 use super::{ActorMsg, MeetingController, PlaceError};
-use crate::meeting::{Command, JoinRequest};
+use crate::meeting::{Command, JoinRequest, ResumeRequest};
 
 /// How long a refused session's last message may take to be acknowledged before closing.
 const FLUSH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
@@ -62,6 +65,7 @@ async fn write<W: SendStream>(send: &mut W, msg: &sig::ServerMessage) -> bool {
 fn disconnect(code: ErrorCode, message: &str) -> sig::ServerMessage {
     sig::ServerMessage {
         request_id: 0,
+        seq: 0,
         message: Some(sig::server_message::Message::Disconnect(sig::Disconnect {
             code: code.to_proto() as i32,
             message: message.to_owned(),
@@ -122,6 +126,15 @@ pub(super) async fn serve<S: Session>(
         }
     };
     let participant = ParticipantId::random();
+    let epoch = mc.next_epoch();
+    let resume_nonce: u64 = rand::random();
+    let resume_token = match mc.config.ticket_key.sign_resume(&meeting, participant, resume_nonce, now) {
+        Ok(t) => t,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot sign resume token");
+            return refuse(&session, &mut send, ErrorCode::Internal, "cannot issue resume token").await;
+        }
+    };
     let grant = &token.grant;
     let ticket =
         match mc.config.ticket_key.sign(&meeting, participant, grant.can_publish, grant.can_subscribe, now) {
@@ -137,24 +150,109 @@ pub(super) async fn serve<S: Session>(
         certificate_sha256: mc.config.media_certificate_sha256.clone(),
     };
     let (out_tx, out_rx) = mpsc::channel(mc.config.outbox_capacity.max(1));
-    let request = Box::new(JoinRequest { participant, token, join, media, request_id });
+    let request = Box::new(JoinRequest {
+        participant,
+        token,
+        join,
+        media,
+        request_id,
+        epoch,
+        resume_nonce,
+        resume_token,
+    });
     if !mc.send(&record, ActorMsg::Join { request, outbox: out_tx.clone() }).await {
         return refuse(&session, &mut send, ErrorCode::ShuttingDown, "meeting controller stopping").await;
     }
+    let link = Link { record: &record, participant, epoch };
+    pump(mc, link, session, send, recv, reader, out_tx, out_rx).await;
+}
+
+/// Serves a session opened with a resume token whose signature was verified before accepting.
+pub(super) async fn serve_resume<S: Session>(mc: &MeetingController, session: S, claims: ResumeClaims) {
+    let timeout = mc.config.join_timeout;
+    let Ok(Ok((mut send, mut recv))) = tokio::time::timeout(timeout, session.accept_bi()).await else {
+        session.close(ErrorCode::ProtocolViolation.wire(), "no signaling stream opened");
+        return;
+    };
+    let mut reader = MessageReader::new(MAX_SIGNAL_MESSAGE);
+    let (request_id, resume) = match tokio::time::timeout(timeout, next_message(&mut recv, &mut reader)).await
+    {
+        Err(_) => {
+            return refuse(&session, &mut send, ErrorCode::ProtocolViolation, "no Resume in time").await;
+        }
+        Ok(Err(ReadEnd::Closed)) => return,
+        Ok(Err(ReadEnd::Codec(e))) => return refuse(&session, &mut send, e.code(), &e.to_string()).await,
+        Ok(Ok(sig::ClientMessage { request_id, message: Some(sig::client_message::Message::Resume(r)) })) => {
+            (request_id, r)
+        }
+        Ok(Ok(_)) => {
+            return refuse(
+                &session,
+                &mut send,
+                ErrorCode::ProtocolViolation,
+                "the first message of a resumed session must be Resume",
+            )
+            .await;
+        }
+    };
+    let Some(record) = mc.live_record(&claims.meeting).await else {
+        return refuse(&session, &mut send, ErrorCode::ResumeFailed, "the meeting has ended").await;
+    };
+    let participant = claims.pid;
+    let epoch = mc.next_epoch();
+    let (out_tx, out_rx) = mpsc::channel(mc.config.outbox_capacity.max(1));
+    let request = Box::new(ResumeRequest {
+        participant,
+        nonce: claims.nonce,
+        epoch,
+        resume,
+        // The actor fills in a fresh media ticket from the participant's current grant.
+        media: sig::MediaEndpoint::default(),
+        request_id,
+    });
+    if !mc.send_existing(&record, ActorMsg::Resume { request, outbox: out_tx.clone() }).await {
+        return refuse(&session, &mut send, ErrorCode::ResumeFailed, "the meeting has ended").await;
+    }
+    let link = Link { record: &record, participant, epoch };
+    pump(mc, link, session, send, recv, reader, out_tx, out_rx).await;
+}
+
+/// Which participant session a pump serves.
+struct Link<'a> {
+    record: &'a MeetingRecord,
+    participant: ParticipantId,
+    epoch: u64,
+}
+
+/// Moves messages both ways until the session ends, sampling the path for connection quality,
+/// then tells the meeting.
+#[allow(clippy::too_many_arguments)]
+async fn pump<S: Session>(
+    mc: &MeetingController,
+    link: Link<'_>,
+    session: S,
+    send: S::Send,
+    mut recv: S::Recv,
+    mut reader: MessageReader,
+    out_tx: mpsc::Sender<Outgoing>,
+    out_rx: mpsc::Receiver<Outgoing>,
+) {
+    let Link { record, participant, epoch } = link;
     let writer = tokio::spawn(write_loop(session.clone(), send, out_rx));
     let end = tokio::select! {
-        end = read_loop(mc, &record, participant, &mut recv, &mut reader) => end,
-        end = datagram_loop(mc, &record, participant, &session) => end,
+        end = read_loop(mc, record, participant, &mut recv, &mut reader) => end,
+        end = datagram_loop(mc, record, participant, &session) => end,
+        end = quality_loop(mc, record, participant, epoch, &session) => end,
     };
     let reason = match end {
         ReadEnd::Closed => sig::LeaveReason::Disconnected,
         ReadEnd::Codec(e) => {
-            tracing::info!(%meeting, %participant, error = %e, "closing signaling session");
+            tracing::info!(meeting = %record.name, %participant, error = %e, "closing signaling session");
             let _ = out_tx.send(Outgoing::Close(Some(e.code()), e.to_string())).await;
             sig::LeaveReason::ProtocolError
         }
     };
-    mc.send(&record, ActorMsg::Command(Command::Disconnected { participant, reason })).await;
+    mc.send_existing(record, ActorMsg::Command(Command::Disconnected { participant, epoch, reason })).await;
     // The writer ends after sending Close (from the actor or above), or with the session.
     tokio::select! {
         _ = writer => {}
@@ -162,9 +260,27 @@ pub(super) async fn serve<S: Session>(
     }
 }
 
+/// Samples the session's path every `quality_interval` for connection quality.
+async fn quality_loop<S: Session>(
+    mc: &MeetingController,
+    record: &MeetingRecord,
+    participant: ParticipantId,
+    epoch: u64,
+    session: &S,
+) -> ReadEnd {
+    let mut tick = tokio::time::interval(mc.config.quality_interval);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    tick.tick().await;
+    loop {
+        tick.tick().await;
+        let stats = session.path_stats();
+        mc.route(record, ActorMsg::Command(Command::PathSample { participant, epoch, stats }));
+    }
+}
+
 async fn read_loop<R: RecvStream>(
     mc: &MeetingController,
-    record: &dark_tower_core::store::MeetingRecord,
+    record: &MeetingRecord,
     participant: ParticipantId,
     recv: &mut R,
     reader: &mut MessageReader,
@@ -173,7 +289,7 @@ async fn read_loop<R: RecvStream>(
         match next_message(recv, reader).await {
             Ok(message) => {
                 if !mc
-                    .send(
+                    .send_existing(
                         record,
                         ActorMsg::Command(Command::Message { participant, message: Box::new(message) }),
                     )
@@ -191,7 +307,7 @@ async fn read_loop<R: RecvStream>(
 /// `SendData` with `reliable = false`. Anything else is dropped.
 async fn datagram_loop<S: Session>(
     mc: &MeetingController,
-    record: &dark_tower_core::store::MeetingRecord,
+    record: &MeetingRecord,
     participant: ParticipantId,
     session: &S,
 ) -> ReadEnd {
@@ -203,7 +319,7 @@ async fn datagram_loop<S: Session>(
             continue;
         }
         let cmd = Command::Message { participant, message: Box::new(message) };
-        if !mc.send(record, ActorMsg::Command(cmd)).await {
+        if !mc.send_existing(record, ActorMsg::Command(cmd)).await {
             break;
         }
     }

@@ -11,7 +11,7 @@ use dark_tower_core::proto::sig;
 use dark_tower_core::token::Role;
 use dark_tower_core::track::TrackSource;
 
-use super::{Effect, Meeting, MeetingEvent, S, server};
+use super::{Effect, Meeting, MeetingEvent, S, metadata, server};
 
 impl Meeting {
     pub(super) fn is_moderator(&self, who: ParticipantId) -> bool {
@@ -143,7 +143,16 @@ impl Meeting {
                 }
             }
         }
+        if let Err(e) = metadata::check(u.name.as_deref(), u.metadata.as_deref()) {
+            return self.send(from, rid, S::Error(e.to_proto()));
+        }
         let Some(m) = self.members.get_mut(&target) else { return };
+        if let Some(name) = u.name {
+            m.name = name;
+        }
+        if let Some(metadata) = u.metadata {
+            m.metadata = metadata;
+        }
         if let Some(role) = role {
             m.grant.role = role;
         }
@@ -153,10 +162,18 @@ impl Meeting {
             m.grant.can_subscribe = p.can_subscribe;
             m.grant.can_publish_data = p.can_publish_data;
         }
+        self.enforce_grant(target);
+        self.send(from, rid, S::Ack(sig::Ack {}));
+        self.announce_updated(target);
+    }
+
+    /// Enforces `target`'s (changed) grant at once: a viewer cannot publish, tracks no longer
+    /// allowed are unpublished, subscriptions end without subscribe permission.
+    pub(super) fn enforce_grant(&mut self, target: ParticipantId) {
+        let Some(m) = self.members.get_mut(&target) else { return };
         if m.grant.role == Role::Viewer {
             m.grant.can_publish = false;
         }
-        // Enforce at once: tracks no longer allowed are unpublished, subscriptions ended.
         let grant = m.grant.clone();
         let revoked: Vec<TrackId> = m
             .tracks
@@ -171,8 +188,14 @@ impl Meeting {
             self.unpublish(target, t);
         }
         if !grant.can_subscribe {
-            let subs: Vec<TrackId> =
-                self.members.get_mut(&target).map(|m| m.subscriptions.drain().collect()).unwrap_or_default();
+            let subs: Vec<TrackId> = self
+                .members
+                .get_mut(&target)
+                .map(|m| {
+                    m.paused.clear();
+                    m.subscriptions.drain().collect()
+                })
+                .unwrap_or_default();
             for t in subs {
                 if let Some(e) = self.tracks.get(&t) {
                     self.effects.push_back(Effect::Forward(ForwardingCommand::Unsubscribe {
@@ -183,7 +206,10 @@ impl Meeting {
                 }
             }
         }
-        self.send(from, rid, S::Ack(sig::Ack {}));
+    }
+
+    /// `ParticipantUpdated` about `target` to everyone (unless it is hidden).
+    pub(super) fn announce_updated(&mut self, target: ParticipantId) {
         let Some(m) = self.members.get(&target) else { return };
         if !m.grant.hidden {
             let msg = S::ParticipantUpdated(sig::ParticipantUpdated {

@@ -29,6 +29,8 @@ impl Meeting {
                 tracks: Vec::new(),
                 joined_at_us: 0,
                 permissions: None,
+                reconnecting: false,
+                metadata: String::new(),
             })
             .collect()
     }

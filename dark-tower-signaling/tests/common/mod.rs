@@ -55,6 +55,11 @@ pub fn token(identity: &str) -> VerifiedToken {
     token_with(identity, grant())
 }
 
+/// The resume nonce [`Sim::join_as`] gives `participant`.
+pub fn nonce(participant: ParticipantId) -> u64 {
+    participant.as_u64() * 1000 + 7
+}
+
 /// A dummy media endpoint; the meeting passes it through in `Joined`.
 pub fn endpoint(n: u64) -> sig::MediaEndpoint {
     sig::MediaEndpoint {
@@ -126,7 +131,15 @@ impl Sim {
             join: join_message(auto_subscribe),
             media: endpoint(participant.as_u64()),
             request_id: JOIN_REQUEST_ID,
+            epoch: participant.as_u64(),
+            resume_nonce: nonce(participant),
+            resume_token: format!("resume-{participant}"),
         })
+    }
+
+    /// The connection of `participant`'s session `epoch` (its number at join) drops.
+    pub fn drop_connection(&mut self, participant: ParticipantId, epoch: u64) -> Vec<Effect> {
+        self.handle(Command::Disconnected { participant, epoch, reason: sig::LeaveReason::Disconnected })
     }
 
     /// Participant `n` joins as `user{n}` with the default grant.

@@ -81,10 +81,12 @@ async fn publish(room: &dark_tower_client::Room, seconds: u64) -> Result<Publish
     let video_task = async move {
         let mut tick = tokio::time::interval(Duration::from_micros(1_000_000 / FPS));
         tick.set_missed_tick_behavior(MissedTickBehavior::Skip);
+        // Layers that must restart with a keyframe (after a reconnect).
+        let mut force_key = [false; LAYER_BYTES.len()];
         for n in 0..seconds * FPS {
             tick.tick().await;
             for (layer, size) in LAYER_BYTES.iter().enumerate() {
-                let key = n % GOP == 0;
+                let key = n % GOP == 0 || force_key[layer];
                 let len = if key { size * 5 } else { *size };
                 let frame = OutgoingFrame {
                     spatial_id: layer as u8,
@@ -95,7 +97,13 @@ async fn publish(room: &dark_tower_client::Room, seconds: u64) -> Result<Publish
                     audio_level: None,
                     payload: synthetic::payload(seed ^ layer as u64, n, now_us(), len),
                 };
-                video.send(frame).await?;
+                match video.send(frame).await {
+                    Ok(_) => force_key[layer] = false,
+                    Err(ClientError::KeyframeRequired) => force_key[layer] = true,
+                    // Reconnecting: frames are dropped until the room is back.
+                    Err(ClientError::Connection(_)) => force_key[layer] = true,
+                    Err(e) => return Err(e),
+                }
             }
         }
         Ok::<_, ClientError>(())
@@ -115,7 +123,10 @@ async fn publish(room: &dark_tower_client::Room, seconds: u64) -> Result<Publish
                 audio_level: Some(((n / 50) % 2 * 90) as u8),
                 payload: synthetic::payload(seed ^ 9, n, now_us(), 80),
             };
-            audio.send(frame).await?;
+            match audio.send(frame).await {
+                Ok(_) | Err(ClientError::Connection(_)) => {}
+                Err(e) => return Err(e),
+            }
         }
         Ok(())
     };
@@ -335,7 +346,15 @@ fn print_event(ev: Option<&RoomEvent>) {
         Some(RoomEvent::MeetingUpdated { locked, lobby }) => format!("meeting locked={locked} lobby={lobby}"),
         Some(RoomEvent::LobbyUpdated(w)) => format!("lobby: {} waiting", w.len()),
         Some(RoomEvent::Error { code, message }) => format!("error {code}: {message}"),
+        Some(RoomEvent::EncryptionError { participant, error, .. }) => {
+            format!("cannot decrypt a frame from {participant:?}: {error}")
+        }
         Some(RoomEvent::Disconnected { code, reason }) => format!("disconnected {code:?}: {reason}"),
+        Some(RoomEvent::Reconnecting) => "reconnecting".into(),
+        Some(RoomEvent::Reconnected) => "reconnected".into(),
+        Some(RoomEvent::ConnectionQualityChanged { participant, quality, rtt_ms, loss }) => {
+            format!("quality of {participant}: {quality:?} (rtt {rtt_ms} ms, loss {loss:.3})")
+        }
         Some(RoomEvent::Frame(_)) | None => return,
     };
     eprintln!("bot: {line}");

@@ -20,7 +20,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file dark_tower/signaling/v1/signaling.proto.
  */
 export const file_dark_tower_signaling_v1_signaling: GenFile = /*@__PURE__*/
-  fileDesc("CidkYXJrX3Rvd2VyL3NpZ25hbGluZy92MS9zaWduYWxpbmcucHJvdG8SF2RhcmtfdG93ZXIuc2lnbmFsaW5nLnYxIpwICg1DbGllbnRNZXNzYWdlEhIKCnJlcXVlc3RfaWQYASABKA0SLQoEam9pbhgKIAEoCzIdLmRhcmtfdG93ZXIuc2lnbmFsaW5nLnYxLkpvaW5IABIvCgVsZWF2ZRgLIAEoCzIeLmRhcmtfdG93ZXIuc2lnbmFsaW5nLnYxLkxlYXZlSAASPgoNcHVibGlzaF90cmFjaxgMIAEoCzIlLmRhcmtfdG93ZXIuc2lnbmFsaW5nLnYxLlB1Ymxpc2hUcmFja0gAEkIKD3VucHVibGlzaF90cmFjaxgNIAEoCzInLmRhcmtfdG93ZXIuc2lnbmFsaW5nLnYxLlVucHVibGlzaFRyYWNrSAASNwoJc3Vic2NyaWJlGA4gASgLMiIuZGFya190b3dlci5zaWduYWxpbmcudjEuU3Vic2NyaWJlSAASOwoLdW5zdWJzY3JpYmUYDyABKAsyJC5kYXJrX3Rvd2VyLnNpZ25hbGluZy52MS5VbnN1YnNjcmliZUgAEi0KBHBpbmcYECABKAsyHS5kYXJrX3Rvd2VyLnNpZ25hbGluZy52MS5QaW5nSAASQQoPc2V0X3RyYWNrX211dGVkGBEgASgLMiYuZGFya190b3dlci5zaWduYWxpbmcudjEuU2V0VHJhY2tNdXRlZEgAEjYKCXNlbmRfZGF0YRgSIAEoCzIhLmRhcmtfdG93ZXIuc2lnbmFsaW5nLnYxLlNlbmREYXRhSAASTwoWbXV0ZV9wYXJ0aWNpcGFudF90cmFjaxgTIAEoCzItLmRhcmtfdG93ZXIuc2lnbmFsaW5nLnYxLk11dGVQYXJ0aWNpcGFudFRyYWNrSAASSAoScmVtb3ZlX3BhcnRpY2lwYW50GBQgASgLMiouZGFya190b3dlci5zaWduYWxpbmcudjEuUmVtb3ZlUGFydGljaXBhbnRIABI6CgtlbmRfbWVldGluZxgVIAEoCzIjLmRhcmtfdG93ZXIuc2lnbmFsaW5nLnYxLkVuZE1lZXRpbmdIABJHChJzZXRfbWVldGluZ19sb2NrZWQYFiABKAsyKS5kYXJrX3Rvd2VyLnNpZ25hbGluZy52MS5TZXRNZWV0aW5nTG9ja2VkSAASSAoSdXBkYXRlX3BhcnRpY2lwYW50GBcgASgLMiouZGFya190b3dlci5zaWduYWxpbmcudjEuVXBkYXRlUGFydGljaXBhbnRIABI2CglzZXRfbG9iYnkYGCABKAsyIS5kYXJrX3Rvd2VyLnNpZ25hbGluZy52MS5TZXRMb2JieUgAEkYKEWFkbWl0X3BhcnRpY2lwYW50GBkgASgLMikuZGFya190b3dlci5zaWduYWxpbmcudjEuQWRtaXRQYXJ0aWNpcGFudEgAQgkKB21lc3NhZ2UiqgoKDVNlcnZlck1lc3NhZ2USEgoKcmVxdWVzdF9pZBgBIAEoDRIxCgZqb2luZWQYCiABKAsyHy5kYXJrX3Rvd2VyLnNpZ25hbGluZy52MS5Kb2luZWRIABJIChJwYXJ0aWNpcGFudF9qb2luZWQYCyABKAsyKi5kYXJrX3Rvd2VyLnNpZ25hbGluZy52MS5QYXJ0aWNpcGFudEpvaW5lZEgAEkQKEHBhcnRpY2lwYW50X2xlZnQYDCABKAsyKC5kYXJrX3Rvd2VyLnNpZ25hbGluZy52MS5QYXJ0aWNpcGFudExlZnRIABJCCg90cmFja19wdWJsaXNoZWQYDSABKAsyJy5kYXJrX3Rvd2VyLnNpZ25hbGluZy52MS5UcmFja1B1Ymxpc2hlZEgAEkYKEXRyYWNrX3VucHVibGlzaGVkGA4gASgLMikuZGFya190b3dlci5zaWduYWxpbmcudjEuVHJhY2tVbnB1Ymxpc2hlZEgAEkUKEXB1Ymxpc2hfdHJhY2tfYWNrGA8gASgLMiguZGFya190b3dlci5zaWduYWxpbmcudjEuUHVibGlzaFRyYWNrQWNrSAASLwoFZXJyb3IYECABKAsyHi5kYXJrX3Rvd2VyLnNpZ25hbGluZy52MS5FcnJvckgAEi0KBHBvbmcYESABKAsyHS5kYXJrX3Rvd2VyLnNpZ25hbGluZy52MS5Qb25nSAASOQoKZGlzY29ubmVjdBgSIAEoCzIjLmRhcmtfdG93ZXIuc2lnbmFsaW5nLnYxLkRpc2Nvbm5lY3RIABI+Cg1zdWJzY3JpYmVfYWNrGBMgASgLMiUuZGFya190b3dlci5zaWduYWxpbmcudjEuU3Vic2NyaWJlQWNrSAASOgoLdHJhY2tfbXV0ZWQYFCABKAsyIy5kYXJrX3Rvd2VyLnNpZ25hbGluZy52MS5UcmFja011dGVkSAASPgoNZGF0YV9yZWNlaXZlZBgVIAEoCzIlLmRhcmtfdG93ZXIuc2lnbmFsaW5nLnYxLkRhdGFSZWNlaXZlZEgAEisKA2FjaxgWIAEoCzIcLmRhcmtfdG93ZXIuc2lnbmFsaW5nLnYxLkFja0gAEkIKD2FjdGl2ZV9zcGVha2VycxgXIAEoCzInLmRhcmtfdG93ZXIuc2lnbmFsaW5nLnYxLkFjdGl2ZVNwZWFrZXJzSAASRAoQa2V5ZnJhbWVfcmVxdWVzdBgYIAEoCzIoLmRhcmtfdG93ZXIuc2lnbmFsaW5nLnYxLktleWZyYW1lUmVxdWVzdEgAEkoKE3BhcnRpY2lwYW50X3VwZGF0ZWQYGSABKAsyKy5kYXJrX3Rvd2VyLnNpZ25hbGluZy52MS5QYXJ0aWNpcGFudFVwZGF0ZWRIABJCCg9tZWV0aW5nX3VwZGF0ZWQYGiABKAsyJy5kYXJrX3Rvd2VyLnNpZ25hbGluZy52MS5NZWV0aW5nVXBkYXRlZEgAEj4KDWxvYmJ5X3dhaXRpbmcYGyABKAsyJS5kYXJrX3Rvd2VyLnNpZ25hbGluZy52MS5Mb2JieVdhaXRpbmdIABI+Cg1sb2JieV91cGRhdGVkGBwgASgLMiUuZGFya190b3dlci5zaWduYWxpbmcudjEuTG9iYnlVcGRhdGVkSAASRgoRc3Vic2NyaWJlZF9sYXllcnMYHSABKAsyKS5kYXJrX3Rvd2VyLnNpZ25hbGluZy52MS5TdWJzY3JpYmVkTGF5ZXJzSABCCQoHbWVzc2FnZSJtCgRKb2luEhgKEHByb3RvY29sX3ZlcnNpb24YASABKA0SMwoGY2xpZW50GAIgASgLMiMuZGFya190b3dlci5zaWduYWxpbmcudjEuQ2xpZW50SW5mbxIWCg5hdXRvX3N1YnNjcmliZRgDIAEoCCI6CgpDbGllbnRJbmZvEgsKA3NkaxgBIAEoCRIPCgd2ZXJzaW9uGAIgASgJEg4KBmRldGFpbBgDIAEoCSLKAgoGSm9pbmVkEjkKC3BhcnRpY2lwYW50GAEgASgLMiQuZGFya190b3dlci5zaWduYWxpbmcudjEuUGFydGljaXBhbnQSNAoGb3RoZXJzGAIgAygLMiQuZGFya190b3dlci5zaWduYWxpbmcudjEuUGFydGljaXBhbnQSNQoHbWVldGluZxgDIAEoCzIkLmRhcmtfdG93ZXIuc2lnbmFsaW5nLnYxLk1lZXRpbmdJbmZvEjUKBW1lZGlhGAQgASgLMiYuZGFya190b3dlci5zaWduYWxpbmcudjEuTWVkaWFFbmRwb2ludBIWCg5zZXJ2ZXJfdGltZV91cxgFIAEoBBIvCgZsaW1pdHMYBiABKAsyHy5kYXJrX3Rvd2VyLnNpZ25hbGluZy52MS5MaW1pdHMSGAoQcHJvdG9jb2xfdmVyc2lvbhgHIAEoDSJRCgtNZWV0aW5nSW5mbxIMCgRuYW1lGAEgASgJEhUKDWNyZWF0ZWRfYXRfdXMYAiABKAQSDgoGbG9ja2VkGAMgASgIEg0KBWxvYmJ5GAQgASgIIkgKDU1lZGlhRW5kcG9pbnQSCwoDdXJsGAEgASgJEg4KBnRpY2tldBgCIAEoCRIaChJjZXJ0aWZpY2F0ZV9zaGEyNTYYAyADKAkijwEKBkxpbWl0cxIgChhtYXhfc2lnbmFsX21lc3NhZ2VfYnl0ZXMYASABKA0SHQoVbWF4X21lZGlhX2ZyYW1lX2J5dGVzGAIgASgNEiIKGm1heF90cmFja3NfcGVyX3BhcnRpY2lwYW50GAMgASgNEiAKGG1heF9kYXRhZ3JhbV9mcmFtZV9ieXRlcxgEIAEoDSIXCgVMZWF2ZRIOCgZyZWFzb24YASABKAki5wEKC1BhcnRpY2lwYW50EgoKAmlkGAEgASgJEhAKCGlkZW50aXR5GAIgASgJEgwKBG5hbWUYAyABKAkSKwoEcm9sZRgEIAEoDjIdLmRhcmtfdG93ZXIuc2lnbmFsaW5nLnYxLlJvbGUSLgoGdHJhY2tzGAUgAygLMh4uZGFya190b3dlci5zaWduYWxpbmcudjEuVHJhY2sSFAoMam9pbmVkX2F0X3VzGAYgASgEEjkKC3Blcm1pc3Npb25zGAcgASgLMiQuZGFya190b3dlci5zaWduYWxpbmcudjEuUGVybWlzc2lvbnMilgEKC1Blcm1pc3Npb25zEhMKC2Nhbl9wdWJsaXNoGAEgASgIEkEKE2Nhbl9wdWJsaXNoX3NvdXJjZXMYAiADKA4yJC5kYXJrX3Rvd2VyLnNpZ25hbGluZy52MS5UcmFja1NvdXJjZRIVCg1jYW5fc3Vic2NyaWJlGAMgASgIEhgKEGNhbl9wdWJsaXNoX2RhdGEYBCABKAgiTgoRUGFydGljaXBhbnRKb2luZWQSOQoLcGFydGljaXBhbnQYASABKAsyJC5kYXJrX3Rvd2VyLnNpZ25hbGluZy52MS5QYXJ0aWNpcGFudCJfCg9QYXJ0aWNpcGFudExlZnQSFgoOcGFydGljaXBhbnRfaWQYASABKAkSNAoGcmVhc29uGAIgASgOMiQuZGFya190b3dlci5zaWduYWxpbmcudjEuTGVhdmVSZWFzb24iTwoKRGlzY29ubmVjdBIwCgRjb2RlGAEgASgOMiIuZGFya190b3dlci5zaWduYWxpbmcudjEuRXJyb3JDb2RlEg8KB21lc3NhZ2UYAiABKAkicwoOU2ltdWxjYXN0TGF5ZXISEgoKc3BhdGlhbF9pZBgBIAEoDRINCgV3aWR0aBgCIAEoDRIOCgZoZWlnaHQYAyABKA0SFwoPbWF4X2JpdHJhdGVfYnBzGAQgASgNEhUKDW1heF9mcmFtZXJhdGUYBSABKA0i7wEKBVRyYWNrEgoKAmlkGAEgASgJEg0KBWFsaWFzGAIgASgNEjAKBGtpbmQYAyABKA4yIi5kYXJrX3Rvd2VyLnNpZ25hbGluZy52MS5UcmFja0tpbmQSNAoGc291cmNlGAQgASgOMiQuZGFya190b3dlci5zaWduYWxpbmcudjEuVHJhY2tTb3VyY2USDQoFY29kZWMYBSABKAkSNwoGbGF5ZXJzGAYgAygLMicuZGFya190b3dlci5zaWduYWxpbmcudjEuU2ltdWxjYXN0TGF5ZXISDQoFbXV0ZWQYByABKAgSDAoEbmFtZRgIIAEoCSLlAQoMUHVibGlzaFRyYWNrEhcKD2NsaWVudF90cmFja19pZBgBIAEoCRIwCgRraW5kGAIgASgOMiIuZGFya190b3dlci5zaWduYWxpbmcudjEuVHJhY2tLaW5kEjQKBnNvdXJjZRgDIAEoDjIkLmRhcmtfdG93ZXIuc2lnbmFsaW5nLnYxLlRyYWNrU291cmNlEg0KBWNvZGVjGAQgASgJEjcKBmxheWVycxgFIAMoCzInLmRhcmtfdG93ZXIuc2lnbmFsaW5nLnYxLlNpbXVsY2FzdExheWVyEgwKBG5hbWUYBiABKAkiWQoPUHVibGlzaFRyYWNrQWNrEhcKD2NsaWVudF90cmFja19pZBgBIAEoCRItCgV0cmFjaxgCIAEoCzIeLmRhcmtfdG93ZXIuc2lnbmFsaW5nLnYxLlRyYWNrIiIKDlVucHVibGlzaFRyYWNrEhAKCHRyYWNrX2lkGAEgASgJIlcKDlRyYWNrUHVibGlzaGVkEhYKDnBhcnRpY2lwYW50X2lkGAEgASgJEi0KBXRyYWNrGAIgASgLMh4uZGFya190b3dlci5zaWduYWxpbmcudjEuVHJhY2siPAoQVHJhY2tVbnB1Ymxpc2hlZBIWCg5wYXJ0aWNpcGFudF9pZBgBIAEoCRIQCgh0cmFja19pZBgCIAEoCSJNCglTdWJzY3JpYmUSEAoIdHJhY2tfaWQYASABKAkSGwoObWF4X3NwYXRpYWxfaWQYAiABKA1IAIgBAUIRCg9fbWF4X3NwYXRpYWxfaWQiIAoMU3Vic2NyaWJlQWNrEhAKCHRyYWNrX2lkGAEgASgJIh8KC1Vuc3Vic2NyaWJlEhAKCHRyYWNrX2lkGAEgASgJIjAKDVNldFRyYWNrTXV0ZWQSEAoIdHJhY2tfaWQYASABKAkSDQoFbXV0ZWQYAiABKAgiYAoKVHJhY2tNdXRlZBIWCg5wYXJ0aWNpcGFudF9pZBgBIAEoCRIQCgh0cmFja19pZBgCIAEoCRINCgVtdXRlZBgDIAEoCBIZChFieV9wYXJ0aWNpcGFudF9pZBgEIAEoCSJhCghTZW5kRGF0YRINCgV0b3BpYxgBIAEoCRIPCgdwYXlsb2FkGAIgASgMEhAKCHJlbGlhYmxlGAMgASgIEiMKG2Rlc3RpbmF0aW9uX3BhcnRpY2lwYW50X2lkcxgEIAMoCSJdCgxEYXRhUmVjZWl2ZWQSGwoTZnJvbV9wYXJ0aWNpcGFudF9pZBgBIAEoCRINCgV0b3BpYxgCIAEoCRIPCgdwYXlsb2FkGAMgASgMEhAKCHJlbGlhYmxlGAQgASgIIkAKFE11dGVQYXJ0aWNpcGFudFRyYWNrEhYKDnBhcnRpY2lwYW50X2lkGAEgASgJEhAKCHRyYWNrX2lkGAIgASgJIjsKEVJlbW92ZVBhcnRpY2lwYW50EhYKDnBhcnRpY2lwYW50X2lkGAEgASgJEg4KBnJlYXNvbhgCIAEoCSIcCgpFbmRNZWV0aW5nEg4KBnJlYXNvbhgBIAEoCSJJCg5BY3RpdmVTcGVha2VycxI3CghzcGVha2VycxgBIAMoCzIlLmRhcmtfdG93ZXIuc2lnbmFsaW5nLnYxLlNwZWFrZXJMZXZlbCI1CgxTcGVha2VyTGV2ZWwSFgoOcGFydGljaXBhbnRfaWQYASABKAkSDQoFbGV2ZWwYAiABKAIiNwoPS2V5ZnJhbWVSZXF1ZXN0EhAKCHRyYWNrX2lkGAEgASgJEhIKCnNwYXRpYWxfaWQYAiABKA0iIgoQU2V0TWVldGluZ0xvY2tlZBIOCgZsb2NrZWQYASABKAgiRwoOTWVldGluZ1VwZGF0ZWQSNQoHbWVldGluZxgBIAEoCzIkLmRhcmtfdG93ZXIuc2lnbmFsaW5nLnYxLk1lZXRpbmdJbmZvIqgBChFVcGRhdGVQYXJ0aWNpcGFudBIWCg5wYXJ0aWNpcGFudF9pZBgBIAEoCRIrCgRyb2xlGAIgASgOMh0uZGFya190b3dlci5zaWduYWxpbmcudjEuUm9sZRI+CgtwZXJtaXNzaW9ucxgDIAEoCzIkLmRhcmtfdG93ZXIuc2lnbmFsaW5nLnYxLlBlcm1pc3Npb25zSACIAQFCDgoMX3Blcm1pc3Npb25zIk8KElBhcnRpY2lwYW50VXBkYXRlZBI5CgtwYXJ0aWNpcGFudBgBIAEoCzIkLmRhcmtfdG93ZXIuc2lnbmFsaW5nLnYxLlBhcnRpY2lwYW50IhsKCFNldExvYmJ5Eg8KB2VuYWJsZWQYASABKAgiRQoMTG9iYnlXYWl0aW5nEjUKB21lZXRpbmcYASABKAsyJC5kYXJrX3Rvd2VyLnNpZ25hbGluZy52MS5NZWV0aW5nSW5mbyJFCgxMb2JieVVwZGF0ZWQSNQoHd2FpdGluZxgBIAMoCzIkLmRhcmtfdG93ZXIuc2lnbmFsaW5nLnYxLlBhcnRpY2lwYW50IjkKEEFkbWl0UGFydGljaXBhbnQSFgoOcGFydGljaXBhbnRfaWQYASABKAkSDQoFYWRtaXQYAiABKAgiOQoQU3Vic2NyaWJlZExheWVycxIQCgh0cmFja19pZBgBIAEoCRITCgtzcGF0aWFsX2lkcxgCIAMoDSIFCgNBY2siHgoEUGluZxIWCg5jbGllbnRfdGltZV91cxgBIAEoBCI2CgRQb25nEhYKDmNsaWVudF90aW1lX3VzGAEgASgEEhYKDnNlcnZlcl90aW1lX3VzGAIgASgEIkoKBUVycm9yEjAKBGNvZGUYASABKA4yIi5kYXJrX3Rvd2VyLnNpZ25hbGluZy52MS5FcnJvckNvZGUSDwoHbWVzc2FnZRgCIAEoCSpiCgRSb2xlEhQKEFJPTEVfVU5TUEVDSUZJRUQQABINCglST0xFX0hPU1QQARIUChBST0xFX1BBUlRJQ0lQQU5UEAISDgoKUk9MRV9HVUVTVBADEg8KC1JPTEVfVklFV0VSEAQqvAEKC0xlYXZlUmVhc29uEhwKGExFQVZFX1JFQVNPTl9VTlNQRUNJRklFRBAAEhUKEUxFQVZFX1JFQVNPTl9MRUZUEAESHQoZTEVBVkVfUkVBU09OX0RJU0NPTk5FQ1RFRBACEh8KG0xFQVZFX1JFQVNPTl9QUk9UT0NPTF9FUlJPUhADEh4KGkxFQVZFX1JFQVNPTl9NRUVUSU5HX0VOREVEEAQSGAoUTEVBVkVfUkVBU09OX1JFTU9WRUQQBSpTCglUcmFja0tpbmQSGgoWVFJBQ0tfS0lORF9VTlNQRUNJRklFRBAAEhQKEFRSQUNLX0tJTkRfQVVESU8QARIUChBUUkFDS19LSU5EX1ZJREVPEAIqmQEKC1RyYWNrU291cmNlEhwKGFRSQUNLX1NPVVJDRV9VTlNQRUNJRklFRBAAEhcKE1RSQUNLX1NPVVJDRV9DQU1FUkEQARIbChdUUkFDS19TT1VSQ0VfTUlDUk9QSE9ORRACEhcKE1RSQUNLX1NPVVJDRV9TQ1JFRU4QAxIdChlUUkFDS19TT1VSQ0VfU0NSRUVOX0FVRElPEAQqxgUKCUVycm9yQ29kZRIaChZFUlJPUl9DT0RFX1VOU1BFQ0lGSUVEEAASGAoURVJST1JfQ09ERV9NQUxGT1JNRUQQARIgChxFUlJPUl9DT0RFX01FU1NBR0VfVE9PX0xBUkdFEAISIQodRVJST1JfQ09ERV9QUk9UT0NPTF9WSU9MQVRJT04QAxIcChhFUlJPUl9DT0RFX1VOS05PV05fVFJBQ0sQBBIeChpFUlJPUl9DT0RFX0RVUExJQ0FURV9UUkFDSxAFEhwKGEVSUk9SX0NPREVfSU5WQUxJRF9UT0tFThAKEhwKGEVSUk9SX0NPREVfVE9LRU5fRVhQSVJFRBALEiAKHEVSUk9SX0NPREVfUEVSTUlTU0lPTl9ERU5JRUQQDBIfChtFUlJPUl9DT0RFX01FRVRJTkdfTUlTTUFUQ0gQDRIWChJFUlJPUl9DT0RFX1JFTU9WRUQQDhIdChlFUlJPUl9DT0RFX01FRVRJTkdfTE9DS0VEEA8SGwoXRVJST1JfQ09ERV9MT0JCWV9ERU5JRUQQEBIiCh5FUlJPUl9DT0RFX1VOU1VQUE9SVEVEX1ZFUlNJT04QFBIeChpFUlJPUl9DT0RFX0lOVkFMSURfUkVRVUVTVBAVEiAKHEVSUk9SX0NPREVfTUVFVElOR19OT1RfRk9VTkQQHhIcChhFUlJPUl9DT0RFX01FRVRJTkdfRU5ERUQQHxIYChRFUlJPUl9DT0RFX05PVF9GT1VORBAgEhsKF0VSUk9SX0NPREVfUkFURV9MSU1JVEVEECgSGwoXRVJST1JfQ09ERV9NRUVUSU5HX0ZVTEwQKRIeChpFUlJPUl9DT0RFX1RPT19NQU5ZX1RSQUNLUxAqEhcKE0VSUk9SX0NPREVfSU5URVJOQUwQMhIcChhFUlJPUl9DT0RFX1NIVVRUSU5HX0RPV04QM2IGcHJvdG8z");
+  fileDesc("CidkYXJrX3Rvd2VyL3NpZ25hbGluZy92MS9zaWduYWxpbmcucHJvdG8SF2RhcmtfdG93ZXIuc2lnbmFsaW5nLnYxItkJCg1DbGllbnRNZXNzYWdlEhIKCnJlcXVlc3RfaWQYASABKA0SLQoEam9pbhgKIAEoCzIdLmRhcmtfdG93ZXIuc2lnbmFsaW5nLnYxLkpvaW5IABIvCgVsZWF2ZRgLIAEoCzIeLmRhcmtfdG93ZXIuc2lnbmFsaW5nLnYxLkxlYXZlSAASPgoNcHVibGlzaF90cmFjaxgMIAEoCzIlLmRhcmtfdG93ZXIuc2lnbmFsaW5nLnYxLlB1Ymxpc2hUcmFja0gAEkIKD3VucHVibGlzaF90cmFjaxgNIAEoCzInLmRhcmtfdG93ZXIuc2lnbmFsaW5nLnYxLlVucHVibGlzaFRyYWNrSAASNwoJc3Vic2NyaWJlGA4gASgLMiIuZGFya190b3dlci5zaWduYWxpbmcudjEuU3Vic2NyaWJlSAASOwoLdW5zdWJzY3JpYmUYDyABKAsyJC5kYXJrX3Rvd2VyLnNpZ25hbGluZy52MS5VbnN1YnNjcmliZUgAEi0KBHBpbmcYECABKAsyHS5kYXJrX3Rvd2VyLnNpZ25hbGluZy52MS5QaW5nSAASQQoPc2V0X3RyYWNrX211dGVkGBEgASgLMiYuZGFya190b3dlci5zaWduYWxpbmcudjEuU2V0VHJhY2tNdXRlZEgAEjYKCXNlbmRfZGF0YRgSIAEoCzIhLmRhcmtfdG93ZXIuc2lnbmFsaW5nLnYxLlNlbmREYXRhSAASTwoWbXV0ZV9wYXJ0aWNpcGFudF90cmFjaxgTIAEoCzItLmRhcmtfdG93ZXIuc2lnbmFsaW5nLnYxLk11dGVQYXJ0aWNpcGFudFRyYWNrSAASSAoScmVtb3ZlX3BhcnRpY2lwYW50GBQgASgLMiouZGFya190b3dlci5zaWduYWxpbmcudjEuUmVtb3ZlUGFydGljaXBhbnRIABI6CgtlbmRfbWVldGluZxgVIAEoCzIjLmRhcmtfdG93ZXIuc2lnbmFsaW5nLnYxLkVuZE1lZXRpbmdIABJHChJzZXRfbWVldGluZ19sb2NrZWQYFiABKAsyKS5kYXJrX3Rvd2VyLnNpZ25hbGluZy52MS5TZXRNZWV0aW5nTG9ja2VkSAASSAoSdXBkYXRlX3BhcnRpY2lwYW50GBcgASgLMiouZGFya190b3dlci5zaWduYWxpbmcudjEuVXBkYXRlUGFydGljaXBhbnRIABI2CglzZXRfbG9iYnkYGCABKAsyIS5kYXJrX3Rvd2VyLnNpZ25hbGluZy52MS5TZXRMb2JieUgAEkYKEWFkbWl0X3BhcnRpY2lwYW50GBkgASgLMikuZGFya190b3dlci5zaWduYWxpbmcudjEuQWRtaXRQYXJ0aWNpcGFudEgAEjEKBnJlc3VtZRgaIAEoCzIfLmRhcmtfdG93ZXIuc2lnbmFsaW5nLnYxLlJlc3VtZUgAEkoKE3VwZGF0ZV9zdWJzY3JpcHRpb24YGyABKAsyKy5kYXJrX3Rvd2VyLnNpZ25hbGluZy52MS5VcGRhdGVTdWJzY3JpcHRpb25IABI8CgxzZXRfbWV0YWRhdGEYHCABKAsyJC5kYXJrX3Rvd2VyLnNpZ25hbGluZy52MS5TZXRNZXRhZGF0YUgAQgkKB21lc3NhZ2UitgsKDVNlcnZlck1lc3NhZ2USEgoKcmVxdWVzdF9pZBgBIAEoDRILCgNzZXEYAiABKAQSMQoGam9pbmVkGAogASgLMh8uZGFya190b3dlci5zaWduYWxpbmcudjEuSm9pbmVkSAASSAoScGFydGljaXBhbnRfam9pbmVkGAsgASgLMiouZGFya190b3dlci5zaWduYWxpbmcudjEuUGFydGljaXBhbnRKb2luZWRIABJEChBwYXJ0aWNpcGFudF9sZWZ0GAwgASgLMiguZGFya190b3dlci5zaWduYWxpbmcudjEuUGFydGljaXBhbnRMZWZ0SAASQgoPdHJhY2tfcHVibGlzaGVkGA0gASgLMicuZGFya190b3dlci5zaWduYWxpbmcudjEuVHJhY2tQdWJsaXNoZWRIABJGChF0cmFja191bnB1Ymxpc2hlZBgOIAEoCzIpLmRhcmtfdG93ZXIuc2lnbmFsaW5nLnYxLlRyYWNrVW5wdWJsaXNoZWRIABJFChFwdWJsaXNoX3RyYWNrX2FjaxgPIAEoCzIoLmRhcmtfdG93ZXIuc2lnbmFsaW5nLnYxLlB1Ymxpc2hUcmFja0Fja0gAEi8KBWVycm9yGBAgASgLMh4uZGFya190b3dlci5zaWduYWxpbmcudjEuRXJyb3JIABItCgRwb25nGBEgASgLMh0uZGFya190b3dlci5zaWduYWxpbmcudjEuUG9uZ0gAEjkKCmRpc2Nvbm5lY3QYEiABKAsyIy5kYXJrX3Rvd2VyLnNpZ25hbGluZy52MS5EaXNjb25uZWN0SAASPgoNc3Vic2NyaWJlX2FjaxgTIAEoCzIlLmRhcmtfdG93ZXIuc2lnbmFsaW5nLnYxLlN1YnNjcmliZUFja0gAEjoKC3RyYWNrX211dGVkGBQgASgLMiMuZGFya190b3dlci5zaWduYWxpbmcudjEuVHJhY2tNdXRlZEgAEj4KDWRhdGFfcmVjZWl2ZWQYFSABKAsyJS5kYXJrX3Rvd2VyLnNpZ25hbGluZy52MS5EYXRhUmVjZWl2ZWRIABIrCgNhY2sYFiABKAsyHC5kYXJrX3Rvd2VyLnNpZ25hbGluZy52MS5BY2tIABJCCg9hY3RpdmVfc3BlYWtlcnMYFyABKAsyJy5kYXJrX3Rvd2VyLnNpZ25hbGluZy52MS5BY3RpdmVTcGVha2Vyc0gAEkQKEGtleWZyYW1lX3JlcXVlc3QYGCABKAsyKC5kYXJrX3Rvd2VyLnNpZ25hbGluZy52MS5LZXlmcmFtZVJlcXVlc3RIABJKChNwYXJ0aWNpcGFudF91cGRhdGVkGBkgASgLMisuZGFya190b3dlci5zaWduYWxpbmcudjEuUGFydGljaXBhbnRVcGRhdGVkSAASQgoPbWVldGluZ191cGRhdGVkGBogASgLMicuZGFya190b3dlci5zaWduYWxpbmcudjEuTWVldGluZ1VwZGF0ZWRIABI+Cg1sb2JieV93YWl0aW5nGBsgASgLMiUuZGFya190b3dlci5zaWduYWxpbmcudjEuTG9iYnlXYWl0aW5nSAASPgoNbG9iYnlfdXBkYXRlZBgcIAEoCzIlLmRhcmtfdG93ZXIuc2lnbmFsaW5nLnYxLkxvYmJ5VXBkYXRlZEgAEkYKEXN1YnNjcmliZWRfbGF5ZXJzGB0gASgLMikuZGFya190b3dlci5zaWduYWxpbmcudjEuU3Vic2NyaWJlZExheWVyc0gAEjMKB3Jlc3VtZWQYHiABKAsyIC5kYXJrX3Rvd2VyLnNpZ25hbGluZy52MS5SZXN1bWVkSAASSAoSY29ubmVjdGlvbl9xdWFsaXR5GB8gASgLMiouZGFya190b3dlci5zaWduYWxpbmcudjEuQ29ubmVjdGlvblF1YWxpdHlIAEIJCgdtZXNzYWdlIm0KBEpvaW4SGAoQcHJvdG9jb2xfdmVyc2lvbhgBIAEoDRIzCgZjbGllbnQYAiABKAsyIy5kYXJrX3Rvd2VyLnNpZ25hbGluZy52MS5DbGllbnRJbmZvEhYKDmF1dG9fc3Vic2NyaWJlGAMgASgIIjoKCkNsaWVudEluZm8SCwoDc2RrGAEgASgJEg8KB3ZlcnNpb24YAiABKAkSDgoGZGV0YWlsGAMgASgJIvkCCgZKb2luZWQSOQoLcGFydGljaXBhbnQYASABKAsyJC5kYXJrX3Rvd2VyLnNpZ25hbGluZy52MS5QYXJ0aWNpcGFudBI0CgZvdGhlcnMYAiADKAsyJC5kYXJrX3Rvd2VyLnNpZ25hbGluZy52MS5QYXJ0aWNpcGFudBI1CgdtZWV0aW5nGAMgASgLMiQuZGFya190b3dlci5zaWduYWxpbmcudjEuTWVldGluZ0luZm8SNQoFbWVkaWEYBCABKAsyJi5kYXJrX3Rvd2VyLnNpZ25hbGluZy52MS5NZWRpYUVuZHBvaW50EhYKDnNlcnZlcl90aW1lX3VzGAUgASgEEi8KBmxpbWl0cxgGIAEoCzIfLmRhcmtfdG93ZXIuc2lnbmFsaW5nLnYxLkxpbWl0cxIYChBwcm90b2NvbF92ZXJzaW9uGAcgASgNEhQKDHJlc3VtZV90b2tlbhgIIAEoCRIXCg9yZXN1bWVfZ3JhY2VfbXMYCSABKA0iaQoGUmVzdW1lEhgKEHByb3RvY29sX3ZlcnNpb24YASABKA0SEAoIbGFzdF9zZXEYAiABKAQSMwoGY2xpZW50GAMgASgLMiMuZGFya190b3dlci5zaWduYWxpbmcudjEuQ2xpZW50SW5mbyLcAQoHUmVzdW1lZBI5CgtwYXJ0aWNpcGFudBgBIAEoCzIkLmRhcmtfdG93ZXIuc2lnbmFsaW5nLnYxLlBhcnRpY2lwYW50EjUKB21lZXRpbmcYAiABKAsyJC5kYXJrX3Rvd2VyLnNpZ25hbGluZy52MS5NZWV0aW5nSW5mbxI1CgVtZWRpYRgDIAEoCzImLmRhcmtfdG93ZXIuc2lnbmFsaW5nLnYxLk1lZGlhRW5kcG9pbnQSFgoOc2VydmVyX3RpbWVfdXMYBCABKAQSEAoIcmVwbGF5ZWQYBSABKA0iUQoLTWVldGluZ0luZm8SDAoEbmFtZRgBIAEoCRIVCg1jcmVhdGVkX2F0X3VzGAIgASgEEg4KBmxvY2tlZBgDIAEoCBINCgVsb2JieRgEIAEoCCJICg1NZWRpYUVuZHBvaW50EgsKA3VybBgBIAEoCRIOCgZ0aWNrZXQYAiABKAkSGgoSY2VydGlmaWNhdGVfc2hhMjU2GAMgAygJIo8BCgZMaW1pdHMSIAoYbWF4X3NpZ25hbF9tZXNzYWdlX2J5dGVzGAEgASgNEh0KFW1heF9tZWRpYV9mcmFtZV9ieXRlcxgCIAEoDRIiChptYXhfdHJhY2tzX3Blcl9wYXJ0aWNpcGFudBgDIAEoDRIgChhtYXhfZGF0YWdyYW1fZnJhbWVfYnl0ZXMYBCABKA0iFwoFTGVhdmUSDgoGcmVhc29uGAEgASgJIo8CCgtQYXJ0aWNpcGFudBIKCgJpZBgBIAEoCRIQCghpZGVudGl0eRgCIAEoCRIMCgRuYW1lGAMgASgJEisKBHJvbGUYBCABKA4yHS5kYXJrX3Rvd2VyLnNpZ25hbGluZy52MS5Sb2xlEi4KBnRyYWNrcxgFIAMoCzIeLmRhcmtfdG93ZXIuc2lnbmFsaW5nLnYxLlRyYWNrEhQKDGpvaW5lZF9hdF91cxgGIAEoBBI5CgtwZXJtaXNzaW9ucxgHIAEoCzIkLmRhcmtfdG93ZXIuc2lnbmFsaW5nLnYxLlBlcm1pc3Npb25zEhQKDHJlY29ubmVjdGluZxgIIAEoCBIQCghtZXRhZGF0YRgJIAEoCSKWAQoLUGVybWlzc2lvbnMSEwoLY2FuX3B1Ymxpc2gYASABKAgSQQoTY2FuX3B1Ymxpc2hfc291cmNlcxgCIAMoDjIkLmRhcmtfdG93ZXIuc2lnbmFsaW5nLnYxLlRyYWNrU291cmNlEhUKDWNhbl9zdWJzY3JpYmUYAyABKAgSGAoQY2FuX3B1Ymxpc2hfZGF0YRgEIAEoCCJOChFQYXJ0aWNpcGFudEpvaW5lZBI5CgtwYXJ0aWNpcGFudBgBIAEoCzIkLmRhcmtfdG93ZXIuc2lnbmFsaW5nLnYxLlBhcnRpY2lwYW50Il8KD1BhcnRpY2lwYW50TGVmdBIWCg5wYXJ0aWNpcGFudF9pZBgBIAEoCRI0CgZyZWFzb24YAiABKA4yJC5kYXJrX3Rvd2VyLnNpZ25hbGluZy52MS5MZWF2ZVJlYXNvbiJPCgpEaXNjb25uZWN0EjAKBGNvZGUYASABKA4yIi5kYXJrX3Rvd2VyLnNpZ25hbGluZy52MS5FcnJvckNvZGUSDwoHbWVzc2FnZRgCIAEoCSJzCg5TaW11bGNhc3RMYXllchISCgpzcGF0aWFsX2lkGAEgASgNEg0KBXdpZHRoGAIgASgNEg4KBmhlaWdodBgDIAEoDRIXCg9tYXhfYml0cmF0ZV9icHMYBCABKA0SFQoNbWF4X2ZyYW1lcmF0ZRgFIAEoDSLvAQoFVHJhY2sSCgoCaWQYASABKAkSDQoFYWxpYXMYAiABKA0SMAoEa2luZBgDIAEoDjIiLmRhcmtfdG93ZXIuc2lnbmFsaW5nLnYxLlRyYWNrS2luZBI0CgZzb3VyY2UYBCABKA4yJC5kYXJrX3Rvd2VyLnNpZ25hbGluZy52MS5UcmFja1NvdXJjZRINCgVjb2RlYxgFIAEoCRI3CgZsYXllcnMYBiADKAsyJy5kYXJrX3Rvd2VyLnNpZ25hbGluZy52MS5TaW11bGNhc3RMYXllchINCgVtdXRlZBgHIAEoCBIMCgRuYW1lGAggASgJIuUBCgxQdWJsaXNoVHJhY2sSFwoPY2xpZW50X3RyYWNrX2lkGAEgASgJEjAKBGtpbmQYAiABKA4yIi5kYXJrX3Rvd2VyLnNpZ25hbGluZy52MS5UcmFja0tpbmQSNAoGc291cmNlGAMgASgOMiQuZGFya190b3dlci5zaWduYWxpbmcudjEuVHJhY2tTb3VyY2USDQoFY29kZWMYBCABKAkSNwoGbGF5ZXJzGAUgAygLMicuZGFya190b3dlci5zaWduYWxpbmcudjEuU2ltdWxjYXN0TGF5ZXISDAoEbmFtZRgGIAEoCSJZCg9QdWJsaXNoVHJhY2tBY2sSFwoPY2xpZW50X3RyYWNrX2lkGAEgASgJEi0KBXRyYWNrGAIgASgLMh4uZGFya190b3dlci5zaWduYWxpbmcudjEuVHJhY2siIgoOVW5wdWJsaXNoVHJhY2sSEAoIdHJhY2tfaWQYASABKAkiVwoOVHJhY2tQdWJsaXNoZWQSFgoOcGFydGljaXBhbnRfaWQYASABKAkSLQoFdHJhY2sYAiABKAsyHi5kYXJrX3Rvd2VyLnNpZ25hbGluZy52MS5UcmFjayI8ChBUcmFja1VucHVibGlzaGVkEhYKDnBhcnRpY2lwYW50X2lkGAEgASgJEhAKCHRyYWNrX2lkGAIgASgJIk0KCVN1YnNjcmliZRIQCgh0cmFja19pZBgBIAEoCRIbCg5tYXhfc3BhdGlhbF9pZBgCIAEoDUgAiAEBQhEKD19tYXhfc3BhdGlhbF9pZCK0AQoSVXBkYXRlU3Vic2NyaXB0aW9uEhAKCHRyYWNrX2lkGAEgASgJEhsKDm1heF9zcGF0aWFsX2lkGAIgASgNSACIAQESFgoJbWF4X3dpZHRoGAMgASgNSAGIAQESFwoKbWF4X2hlaWdodBgEIAEoDUgCiAEBEg4KBnBhdXNlZBgFIAEoCEIRCg9fbWF4X3NwYXRpYWxfaWRCDAoKX21heF93aWR0aEINCgtfbWF4X2hlaWdodCIgCgxTdWJzY3JpYmVBY2sSEAoIdHJhY2tfaWQYASABKAkiHwoLVW5zdWJzY3JpYmUSEAoIdHJhY2tfaWQYASABKAkiMAoNU2V0VHJhY2tNdXRlZBIQCgh0cmFja19pZBgBIAEoCRINCgVtdXRlZBgCIAEoCCJgCgpUcmFja011dGVkEhYKDnBhcnRpY2lwYW50X2lkGAEgASgJEhAKCHRyYWNrX2lkGAIgASgJEg0KBW11dGVkGAMgASgIEhkKEWJ5X3BhcnRpY2lwYW50X2lkGAQgASgJImEKCFNlbmREYXRhEg0KBXRvcGljGAEgASgJEg8KB3BheWxvYWQYAiABKAwSEAoIcmVsaWFibGUYAyABKAgSIwobZGVzdGluYXRpb25fcGFydGljaXBhbnRfaWRzGAQgAygJIl0KDERhdGFSZWNlaXZlZBIbChNmcm9tX3BhcnRpY2lwYW50X2lkGAEgASgJEg0KBXRvcGljGAIgASgJEg8KB3BheWxvYWQYAyABKAwSEAoIcmVsaWFibGUYBCABKAgiQAoUTXV0ZVBhcnRpY2lwYW50VHJhY2sSFgoOcGFydGljaXBhbnRfaWQYASABKAkSEAoIdHJhY2tfaWQYAiABKAkiOwoRUmVtb3ZlUGFydGljaXBhbnQSFgoOcGFydGljaXBhbnRfaWQYASABKAkSDgoGcmVhc29uGAIgASgJIhwKCkVuZE1lZXRpbmcSDgoGcmVhc29uGAEgASgJIkkKDkFjdGl2ZVNwZWFrZXJzEjcKCHNwZWFrZXJzGAEgAygLMiUuZGFya190b3dlci5zaWduYWxpbmcudjEuU3BlYWtlckxldmVsIjUKDFNwZWFrZXJMZXZlbBIWCg5wYXJ0aWNpcGFudF9pZBgBIAEoCRINCgVsZXZlbBgCIAEoAiI3Cg9LZXlmcmFtZVJlcXVlc3QSEAoIdHJhY2tfaWQYASABKAkSEgoKc3BhdGlhbF9pZBgCIAEoDSIiChBTZXRNZWV0aW5nTG9ja2VkEg4KBmxvY2tlZBgBIAEoCCJHCg5NZWV0aW5nVXBkYXRlZBI1CgdtZWV0aW5nGAEgASgLMiQuZGFya190b3dlci5zaWduYWxpbmcudjEuTWVldGluZ0luZm8i6AEKEVVwZGF0ZVBhcnRpY2lwYW50EhYKDnBhcnRpY2lwYW50X2lkGAEgASgJEisKBHJvbGUYAiABKA4yHS5kYXJrX3Rvd2VyLnNpZ25hbGluZy52MS5Sb2xlEj4KC3Blcm1pc3Npb25zGAMgASgLMiQuZGFya190b3dlci5zaWduYWxpbmcudjEuUGVybWlzc2lvbnNIAIgBARIRCgRuYW1lGAQgASgJSAGIAQESFQoIbWV0YWRhdGEYBSABKAlIAogBAUIOCgxfcGVybWlzc2lvbnNCBwoFX25hbWVCCwoJX21ldGFkYXRhIk0KC1NldE1ldGFkYXRhEhEKBG5hbWUYASABKAlIAIgBARIVCghtZXRhZGF0YRgCIAEoCUgBiAEBQgcKBV9uYW1lQgsKCV9tZXRhZGF0YSJPChJQYXJ0aWNpcGFudFVwZGF0ZWQSOQoLcGFydGljaXBhbnQYASABKAsyJC5kYXJrX3Rvd2VyLnNpZ25hbGluZy52MS5QYXJ0aWNpcGFudCIbCghTZXRMb2JieRIPCgdlbmFibGVkGAEgASgIIkUKDExvYmJ5V2FpdGluZxI1CgdtZWV0aW5nGAEgASgLMiQuZGFya190b3dlci5zaWduYWxpbmcudjEuTWVldGluZ0luZm8iRQoMTG9iYnlVcGRhdGVkEjUKB3dhaXRpbmcYASADKAsyJC5kYXJrX3Rvd2VyLnNpZ25hbGluZy52MS5QYXJ0aWNpcGFudCI5ChBBZG1pdFBhcnRpY2lwYW50EhYKDnBhcnRpY2lwYW50X2lkGAEgASgJEg0KBWFkbWl0GAIgASgIIjkKEFN1YnNjcmliZWRMYXllcnMSEAoIdHJhY2tfaWQYASABKAkSEwoLc3BhdGlhbF9pZHMYAiADKA0ijAEKElBhcnRpY2lwYW50UXVhbGl0eRIWCg5wYXJ0aWNpcGFudF9pZBgBIAEoCRJACgdxdWFsaXR5GAIgASgOMi8uZGFya190b3dlci5zaWduYWxpbmcudjEuQ29ubmVjdGlvblF1YWxpdHlMZXZlbBIOCgZydHRfbXMYAyABKA0SDAoEbG9zcxgEIAEoAiJRChFDb25uZWN0aW9uUXVhbGl0eRI8Cgd1cGRhdGVzGAEgAygLMisuZGFya190b3dlci5zaWduYWxpbmcudjEuUGFydGljaXBhbnRRdWFsaXR5IgUKA0FjayIeCgRQaW5nEhYKDmNsaWVudF90aW1lX3VzGAEgASgEIjYKBFBvbmcSFgoOY2xpZW50X3RpbWVfdXMYASABKAQSFgoOc2VydmVyX3RpbWVfdXMYAiABKAQiSgoFRXJyb3ISMAoEY29kZRgBIAEoDjIiLmRhcmtfdG93ZXIuc2lnbmFsaW5nLnYxLkVycm9yQ29kZRIPCgdtZXNzYWdlGAIgASgJKmIKBFJvbGUSFAoQUk9MRV9VTlNQRUNJRklFRBAAEg0KCVJPTEVfSE9TVBABEhQKEFJPTEVfUEFSVElDSVBBTlQQAhIOCgpST0xFX0dVRVNUEAMSDwoLUk9MRV9WSUVXRVIQBCrWAQoLTGVhdmVSZWFzb24SHAoYTEVBVkVfUkVBU09OX1VOU1BFQ0lGSUVEEAASFQoRTEVBVkVfUkVBU09OX0xFRlQQARIdChlMRUFWRV9SRUFTT05fRElTQ09OTkVDVEVEEAISHwobTEVBVkVfUkVBU09OX1BST1RPQ09MX0VSUk9SEAMSHgoaTEVBVkVfUkVBU09OX01FRVRJTkdfRU5ERUQQBBIYChRMRUFWRV9SRUFTT05fUkVNT1ZFRBAFEhgKFExFQVZFX1JFQVNPTl9USU1FT1VUEAYqUwoJVHJhY2tLaW5kEhoKFlRSQUNLX0tJTkRfVU5TUEVDSUZJRUQQABIUChBUUkFDS19LSU5EX0FVRElPEAESFAoQVFJBQ0tfS0lORF9WSURFTxACKpkBCgtUcmFja1NvdXJjZRIcChhUUkFDS19TT1VSQ0VfVU5TUEVDSUZJRUQQABIXChNUUkFDS19TT1VSQ0VfQ0FNRVJBEAESGwoXVFJBQ0tfU09VUkNFX01JQ1JPUEhPTkUQAhIXChNUUkFDS19TT1VSQ0VfU0NSRUVOEAMSHQoZVFJBQ0tfU09VUkNFX1NDUkVFTl9BVURJTxAEKtMBChZDb25uZWN0aW9uUXVhbGl0eUxldmVsEigKJENPTk5FQ1RJT05fUVVBTElUWV9MRVZFTF9VTlNQRUNJRklFRBAAEiYKIkNPTk5FQ1RJT05fUVVBTElUWV9MRVZFTF9FWENFTExFTlQQARIhCh1DT05ORUNUSU9OX1FVQUxJVFlfTEVWRUxfR09PRBACEiEKHUNPTk5FQ1RJT05fUVVBTElUWV9MRVZFTF9QT09SEAMSIQodQ09OTkVDVElPTl9RVUFMSVRZX0xFVkVMX0xPU1QQBCqDBgoJRXJyb3JDb2RlEhoKFkVSUk9SX0NPREVfVU5TUEVDSUZJRUQQABIYChRFUlJPUl9DT0RFX01BTEZPUk1FRBABEiAKHEVSUk9SX0NPREVfTUVTU0FHRV9UT09fTEFSR0UQAhIhCh1FUlJPUl9DT0RFX1BST1RPQ09MX1ZJT0xBVElPThADEhwKGEVSUk9SX0NPREVfVU5LTk9XTl9UUkFDSxAEEh4KGkVSUk9SX0NPREVfRFVQTElDQVRFX1RSQUNLEAUSHQoZRVJST1JfQ09ERV9BTFJFQURZX0VYSVNUUxAGEhwKGEVSUk9SX0NPREVfSU5WQUxJRF9UT0tFThAKEhwKGEVSUk9SX0NPREVfVE9LRU5fRVhQSVJFRBALEiAKHEVSUk9SX0NPREVfUEVSTUlTU0lPTl9ERU5JRUQQDBIfChtFUlJPUl9DT0RFX01FRVRJTkdfTUlTTUFUQ0gQDRIWChJFUlJPUl9DT0RFX1JFTU9WRUQQDhIdChlFUlJPUl9DT0RFX01FRVRJTkdfTE9DS0VEEA8SGwoXRVJST1JfQ09ERV9MT0JCWV9ERU5JRUQQEBIiCh5FUlJPUl9DT0RFX1VOU1VQUE9SVEVEX1ZFUlNJT04QFBIeChpFUlJPUl9DT0RFX0lOVkFMSURfUkVRVUVTVBAVEiAKHEVSUk9SX0NPREVfTUVFVElOR19OT1RfRk9VTkQQHhIcChhFUlJPUl9DT0RFX01FRVRJTkdfRU5ERUQQHxIYChRFUlJPUl9DT0RFX05PVF9GT1VORBAgEhwKGEVSUk9SX0NPREVfUkVTVU1FX0ZBSUxFRBAhEhsKF0VSUk9SX0NPREVfUkFURV9MSU1JVEVEECgSGwoXRVJST1JfQ09ERV9NRUVUSU5HX0ZVTEwQKRIeChpFUlJPUl9DT0RFX1RPT19NQU5ZX1RSQUNLUxAqEhcKE0VSUk9SX0NPREVfSU5URVJOQUwQMhIcChhFUlJPUl9DT0RFX1NIVVRUSU5HX0RPV04QM2IGcHJvdG8z");
 
 /**
  * Everything a client sends on the signaling stream.
@@ -134,6 +134,24 @@ export type ClientMessage = Message<"dark_tower.signaling.v1.ClientMessage"> & {
      */
     value: AdmitParticipant;
     case: "admitParticipant";
+  } | {
+    /**
+     * @generated from field: dark_tower.signaling.v1.Resume resume = 26;
+     */
+    value: Resume;
+    case: "resume";
+  } | {
+    /**
+     * @generated from field: dark_tower.signaling.v1.UpdateSubscription update_subscription = 27;
+     */
+    value: UpdateSubscription;
+    case: "updateSubscription";
+  } | {
+    /**
+     * @generated from field: dark_tower.signaling.v1.SetMetadata set_metadata = 28;
+     */
+    value: SetMetadata;
+    case: "setMetadata";
   } | { case: undefined; value?: undefined };
 };
 
@@ -156,6 +174,16 @@ export type ServerMessage = Message<"dark_tower.signaling.v1.ServerMessage"> & {
    * @generated from field: uint32 request_id = 1;
    */
   requestId: number;
+
+  /**
+   * Position of this message in the participant's reliable message sequence: 1 for Joined, then
+   * +1 per message on the signaling stream. 0 for messages outside the sequence (LobbyWaiting,
+   * Resumed, Disconnect before Joined, and datagrams). A resuming client reports the highest seq
+   * it received (Resume.last_seq) and the server resends every later one, once, in order.
+   *
+   * @generated from field: uint64 seq = 2;
+   */
+  seq: bigint;
 
   /**
    * @generated from oneof dark_tower.signaling.v1.ServerMessage.message
@@ -280,6 +308,18 @@ export type ServerMessage = Message<"dark_tower.signaling.v1.ServerMessage"> & {
      */
     value: SubscribedLayers;
     case: "subscribedLayers";
+  } | {
+    /**
+     * @generated from field: dark_tower.signaling.v1.Resumed resumed = 30;
+     */
+    value: Resumed;
+    case: "resumed";
+  } | {
+    /**
+     * @generated from field: dark_tower.signaling.v1.ConnectionQuality connection_quality = 31;
+     */
+    value: ConnectionQuality;
+    case: "connectionQuality";
   } | { case: undefined; value?: undefined };
 };
 
@@ -397,6 +437,24 @@ export type Joined = Message<"dark_tower.signaling.v1.Joined"> & {
    * @generated from field: uint32 protocol_version = 7;
    */
   protocolVersion: number;
+
+  /**
+   * Credential for resuming this participant after a dropped connection: open
+   * `/v1/signal/{meeting}?resume_token=` and send Resume. Valid while the participant is in the
+   * meeting (connected, or reconnecting within the grace period); independent of the access
+   * token's expiry.
+   *
+   * @generated from field: string resume_token = 8;
+   */
+  resumeToken: string;
+
+  /**
+   * How long the server keeps a disconnected participant (its tracks and subscriptions) waiting
+   * for Resume, in milliseconds. 0: resuming is off and a dropped connection leaves at once.
+   *
+   * @generated from field: uint32 resume_grace_ms = 9;
+   */
+  resumeGraceMs: number;
 };
 
 /**
@@ -405,6 +463,83 @@ export type Joined = Message<"dark_tower.signaling.v1.Joined"> & {
  */
 export const JoinedSchema: GenMessage<Joined> = /*@__PURE__*/
   messageDesc(file_dark_tower_signaling_v1_signaling, 4);
+
+/**
+ * First message of a session opened with `?resume_token=` instead of `?access_token=`: continue
+ * as the same participant after the connection dropped. Answered with Resumed (then the missed
+ * messages) or Disconnect RESUME_FAILED (the participant has left: join again).
+ *
+ * @generated from message dark_tower.signaling.v1.Resume
+ */
+export type Resume = Message<"dark_tower.signaling.v1.Resume"> & {
+  /**
+   * @generated from field: uint32 protocol_version = 1;
+   */
+  protocolVersion: number;
+
+  /**
+   * The highest ServerMessage.seq the client received (0 if none).
+   *
+   * @generated from field: uint64 last_seq = 2;
+   */
+  lastSeq: bigint;
+
+  /**
+   * @generated from field: dark_tower.signaling.v1.ClientInfo client = 3;
+   */
+  client?: ClientInfo | undefined;
+};
+
+/**
+ * Describes the message dark_tower.signaling.v1.Resume.
+ * Use `create(ResumeSchema)` to create a new message.
+ */
+export const ResumeSchema: GenMessage<Resume> = /*@__PURE__*/
+  messageDesc(file_dark_tower_signaling_v1_signaling, 5);
+
+/**
+ * The participant is back: same id, tracks and subscriptions. Messages with seq above
+ * Resume.last_seq follow, in order; then the meeting continues.
+ *
+ * @generated from message dark_tower.signaling.v1.Resumed
+ */
+export type Resumed = Message<"dark_tower.signaling.v1.Resumed"> & {
+  /**
+   * @generated from field: dark_tower.signaling.v1.Participant participant = 1;
+   */
+  participant?: Participant | undefined;
+
+  /**
+   * @generated from field: dark_tower.signaling.v1.MeetingInfo meeting = 2;
+   */
+  meeting?: MeetingInfo | undefined;
+
+  /**
+   * A fresh media ticket: open a new media session (the old one is gone).
+   *
+   * @generated from field: dark_tower.signaling.v1.MediaEndpoint media = 3;
+   */
+  media?: MediaEndpoint | undefined;
+
+  /**
+   * @generated from field: uint64 server_time_us = 4;
+   */
+  serverTimeUs: bigint;
+
+  /**
+   * How many messages are resent after this one.
+   *
+   * @generated from field: uint32 replayed = 5;
+   */
+  replayed: number;
+};
+
+/**
+ * Describes the message dark_tower.signaling.v1.Resumed.
+ * Use `create(ResumedSchema)` to create a new message.
+ */
+export const ResumedSchema: GenMessage<Resumed> = /*@__PURE__*/
+  messageDesc(file_dark_tower_signaling_v1_signaling, 6);
 
 /**
  * @generated from message dark_tower.signaling.v1.MeetingInfo
@@ -444,7 +579,7 @@ export type MeetingInfo = Message<"dark_tower.signaling.v1.MeetingInfo"> & {
  * Use `create(MeetingInfoSchema)` to create a new message.
  */
 export const MeetingInfoSchema: GenMessage<MeetingInfo> = /*@__PURE__*/
-  messageDesc(file_dark_tower_signaling_v1_signaling, 5);
+  messageDesc(file_dark_tower_signaling_v1_signaling, 7);
 
 /**
  * Where and how to open the media session.
@@ -480,7 +615,7 @@ export type MediaEndpoint = Message<"dark_tower.signaling.v1.MediaEndpoint"> & {
  * Use `create(MediaEndpointSchema)` to create a new message.
  */
 export const MediaEndpointSchema: GenMessage<MediaEndpoint> = /*@__PURE__*/
-  messageDesc(file_dark_tower_signaling_v1_signaling, 6);
+  messageDesc(file_dark_tower_signaling_v1_signaling, 8);
 
 /**
  * @generated from message dark_tower.signaling.v1.Limits
@@ -512,7 +647,7 @@ export type Limits = Message<"dark_tower.signaling.v1.Limits"> & {
  * Use `create(LimitsSchema)` to create a new message.
  */
 export const LimitsSchema: GenMessage<Limits> = /*@__PURE__*/
-  messageDesc(file_dark_tower_signaling_v1_signaling, 7);
+  messageDesc(file_dark_tower_signaling_v1_signaling, 9);
 
 /**
  * @generated from message dark_tower.signaling.v1.Leave
@@ -529,7 +664,7 @@ export type Leave = Message<"dark_tower.signaling.v1.Leave"> & {
  * Use `create(LeaveSchema)` to create a new message.
  */
 export const LeaveSchema: GenMessage<Leave> = /*@__PURE__*/
-  messageDesc(file_dark_tower_signaling_v1_signaling, 8);
+  messageDesc(file_dark_tower_signaling_v1_signaling, 10);
 
 /**
  * @generated from message dark_tower.signaling.v1.Participant
@@ -577,6 +712,22 @@ export type Participant = Message<"dark_tower.signaling.v1.Participant"> & {
    * @generated from field: dark_tower.signaling.v1.Permissions permissions = 7;
    */
   permissions?: Permissions | undefined;
+
+  /**
+   * Its connection dropped; it is expected back within the resume grace period. Sent as
+   * ParticipantUpdated when it changes.
+   *
+   * @generated from field: bool reconnecting = 8;
+   */
+  reconnecting: boolean;
+
+  /**
+   * Free-form application data about the participant (at most 16384 bytes), set by itself
+   * (SetMetadata) or a moderator (UpdateParticipant).
+   *
+   * @generated from field: string metadata = 9;
+   */
+  metadata: string;
 };
 
 /**
@@ -584,7 +735,7 @@ export type Participant = Message<"dark_tower.signaling.v1.Participant"> & {
  * Use `create(ParticipantSchema)` to create a new message.
  */
 export const ParticipantSchema: GenMessage<Participant> = /*@__PURE__*/
-  messageDesc(file_dark_tower_signaling_v1_signaling, 9);
+  messageDesc(file_dark_tower_signaling_v1_signaling, 11);
 
 /**
  * What a participant may do now (from its token, changed live by moderators).
@@ -620,7 +771,7 @@ export type Permissions = Message<"dark_tower.signaling.v1.Permissions"> & {
  * Use `create(PermissionsSchema)` to create a new message.
  */
 export const PermissionsSchema: GenMessage<Permissions> = /*@__PURE__*/
-  messageDesc(file_dark_tower_signaling_v1_signaling, 10);
+  messageDesc(file_dark_tower_signaling_v1_signaling, 12);
 
 /**
  * @generated from message dark_tower.signaling.v1.ParticipantJoined
@@ -637,7 +788,7 @@ export type ParticipantJoined = Message<"dark_tower.signaling.v1.ParticipantJoin
  * Use `create(ParticipantJoinedSchema)` to create a new message.
  */
 export const ParticipantJoinedSchema: GenMessage<ParticipantJoined> = /*@__PURE__*/
-  messageDesc(file_dark_tower_signaling_v1_signaling, 11);
+  messageDesc(file_dark_tower_signaling_v1_signaling, 13);
 
 /**
  * @generated from message dark_tower.signaling.v1.ParticipantLeft
@@ -659,7 +810,7 @@ export type ParticipantLeft = Message<"dark_tower.signaling.v1.ParticipantLeft">
  * Use `create(ParticipantLeftSchema)` to create a new message.
  */
 export const ParticipantLeftSchema: GenMessage<ParticipantLeft> = /*@__PURE__*/
-  messageDesc(file_dark_tower_signaling_v1_signaling, 12);
+  messageDesc(file_dark_tower_signaling_v1_signaling, 14);
 
 /**
  * Sent just before the server closes the session.
@@ -683,7 +834,7 @@ export type Disconnect = Message<"dark_tower.signaling.v1.Disconnect"> & {
  * Use `create(DisconnectSchema)` to create a new message.
  */
 export const DisconnectSchema: GenMessage<Disconnect> = /*@__PURE__*/
-  messageDesc(file_dark_tower_signaling_v1_signaling, 13);
+  messageDesc(file_dark_tower_signaling_v1_signaling, 15);
 
 /**
  * One simulcast layer of a video track. Layer 0 is the lowest quality.
@@ -722,7 +873,7 @@ export type SimulcastLayer = Message<"dark_tower.signaling.v1.SimulcastLayer"> &
  * Use `create(SimulcastLayerSchema)` to create a new message.
  */
 export const SimulcastLayerSchema: GenMessage<SimulcastLayer> = /*@__PURE__*/
-  messageDesc(file_dark_tower_signaling_v1_signaling, 14);
+  messageDesc(file_dark_tower_signaling_v1_signaling, 16);
 
 /**
  * @generated from message dark_tower.signaling.v1.Track
@@ -783,7 +934,7 @@ export type Track = Message<"dark_tower.signaling.v1.Track"> & {
  * Use `create(TrackSchema)` to create a new message.
  */
 export const TrackSchema: GenMessage<Track> = /*@__PURE__*/
-  messageDesc(file_dark_tower_signaling_v1_signaling, 15);
+  messageDesc(file_dark_tower_signaling_v1_signaling, 17);
 
 /**
  * @generated from message dark_tower.signaling.v1.PublishTrack
@@ -829,7 +980,7 @@ export type PublishTrack = Message<"dark_tower.signaling.v1.PublishTrack"> & {
  * Use `create(PublishTrackSchema)` to create a new message.
  */
 export const PublishTrackSchema: GenMessage<PublishTrack> = /*@__PURE__*/
-  messageDesc(file_dark_tower_signaling_v1_signaling, 16);
+  messageDesc(file_dark_tower_signaling_v1_signaling, 18);
 
 /**
  * @generated from message dark_tower.signaling.v1.PublishTrackAck
@@ -851,7 +1002,7 @@ export type PublishTrackAck = Message<"dark_tower.signaling.v1.PublishTrackAck">
  * Use `create(PublishTrackAckSchema)` to create a new message.
  */
 export const PublishTrackAckSchema: GenMessage<PublishTrackAck> = /*@__PURE__*/
-  messageDesc(file_dark_tower_signaling_v1_signaling, 17);
+  messageDesc(file_dark_tower_signaling_v1_signaling, 19);
 
 /**
  * @generated from message dark_tower.signaling.v1.UnpublishTrack
@@ -868,7 +1019,7 @@ export type UnpublishTrack = Message<"dark_tower.signaling.v1.UnpublishTrack"> &
  * Use `create(UnpublishTrackSchema)` to create a new message.
  */
 export const UnpublishTrackSchema: GenMessage<UnpublishTrack> = /*@__PURE__*/
-  messageDesc(file_dark_tower_signaling_v1_signaling, 18);
+  messageDesc(file_dark_tower_signaling_v1_signaling, 20);
 
 /**
  * @generated from message dark_tower.signaling.v1.TrackPublished
@@ -890,7 +1041,7 @@ export type TrackPublished = Message<"dark_tower.signaling.v1.TrackPublished"> &
  * Use `create(TrackPublishedSchema)` to create a new message.
  */
 export const TrackPublishedSchema: GenMessage<TrackPublished> = /*@__PURE__*/
-  messageDesc(file_dark_tower_signaling_v1_signaling, 19);
+  messageDesc(file_dark_tower_signaling_v1_signaling, 21);
 
 /**
  * @generated from message dark_tower.signaling.v1.TrackUnpublished
@@ -912,7 +1063,7 @@ export type TrackUnpublished = Message<"dark_tower.signaling.v1.TrackUnpublished
  * Use `create(TrackUnpublishedSchema)` to create a new message.
  */
 export const TrackUnpublishedSchema: GenMessage<TrackUnpublished> = /*@__PURE__*/
-  messageDesc(file_dark_tower_signaling_v1_signaling, 20);
+  messageDesc(file_dark_tower_signaling_v1_signaling, 22);
 
 /**
  * @generated from message dark_tower.signaling.v1.Subscribe
@@ -936,7 +1087,50 @@ export type Subscribe = Message<"dark_tower.signaling.v1.Subscribe"> & {
  * Use `create(SubscribeSchema)` to create a new message.
  */
 export const SubscribeSchema: GenMessage<Subscribe> = /*@__PURE__*/
-  messageDesc(file_dark_tower_signaling_v1_signaling, 21);
+  messageDesc(file_dark_tower_signaling_v1_signaling, 23);
+
+/**
+ * Changes how an existing subscription is received. Answered with Ack. The layer forwarded is the
+ * highest that satisfies every limit given: max_spatial_id, and the largest simulcast layer whose
+ * published size fits in max_width x max_height (the size the client renders the track at;
+ * layer 0 if none fits). A paused subscription receives nothing until unpaused, and counts as not
+ * watching for dynacast; unpausing starts again from the last keyframe.
+ *
+ * @generated from message dark_tower.signaling.v1.UpdateSubscription
+ */
+export type UpdateSubscription = Message<"dark_tower.signaling.v1.UpdateSubscription"> & {
+  /**
+   * @generated from field: string track_id = 1;
+   */
+  trackId: string;
+
+  /**
+   * @generated from field: optional uint32 max_spatial_id = 2;
+   */
+  maxSpatialId?: number | undefined;
+
+  /**
+   * @generated from field: optional uint32 max_width = 3;
+   */
+  maxWidth?: number | undefined;
+
+  /**
+   * @generated from field: optional uint32 max_height = 4;
+   */
+  maxHeight?: number | undefined;
+
+  /**
+   * @generated from field: bool paused = 5;
+   */
+  paused: boolean;
+};
+
+/**
+ * Describes the message dark_tower.signaling.v1.UpdateSubscription.
+ * Use `create(UpdateSubscriptionSchema)` to create a new message.
+ */
+export const UpdateSubscriptionSchema: GenMessage<UpdateSubscription> = /*@__PURE__*/
+  messageDesc(file_dark_tower_signaling_v1_signaling, 24);
 
 /**
  * @generated from message dark_tower.signaling.v1.SubscribeAck
@@ -953,7 +1147,7 @@ export type SubscribeAck = Message<"dark_tower.signaling.v1.SubscribeAck"> & {
  * Use `create(SubscribeAckSchema)` to create a new message.
  */
 export const SubscribeAckSchema: GenMessage<SubscribeAck> = /*@__PURE__*/
-  messageDesc(file_dark_tower_signaling_v1_signaling, 22);
+  messageDesc(file_dark_tower_signaling_v1_signaling, 25);
 
 /**
  * @generated from message dark_tower.signaling.v1.Unsubscribe
@@ -970,7 +1164,7 @@ export type Unsubscribe = Message<"dark_tower.signaling.v1.Unsubscribe"> & {
  * Use `create(UnsubscribeSchema)` to create a new message.
  */
 export const UnsubscribeSchema: GenMessage<Unsubscribe> = /*@__PURE__*/
-  messageDesc(file_dark_tower_signaling_v1_signaling, 23);
+  messageDesc(file_dark_tower_signaling_v1_signaling, 26);
 
 /**
  * Mutes or unmutes one of the sender's own tracks. Answered with Ack; everyone gets TrackMuted.
@@ -994,7 +1188,7 @@ export type SetTrackMuted = Message<"dark_tower.signaling.v1.SetTrackMuted"> & {
  * Use `create(SetTrackMutedSchema)` to create a new message.
  */
 export const SetTrackMutedSchema: GenMessage<SetTrackMuted> = /*@__PURE__*/
-  messageDesc(file_dark_tower_signaling_v1_signaling, 24);
+  messageDesc(file_dark_tower_signaling_v1_signaling, 27);
 
 /**
  * A track's mute state changed.
@@ -1030,7 +1224,7 @@ export type TrackMuted = Message<"dark_tower.signaling.v1.TrackMuted"> & {
  * Use `create(TrackMutedSchema)` to create a new message.
  */
 export const TrackMutedSchema: GenMessage<TrackMuted> = /*@__PURE__*/
-  messageDesc(file_dark_tower_signaling_v1_signaling, 25);
+  messageDesc(file_dark_tower_signaling_v1_signaling, 28);
 
 /**
  * An application data message. Reliable messages travel on the signaling stream, in order, up to
@@ -1069,7 +1263,7 @@ export type SendData = Message<"dark_tower.signaling.v1.SendData"> & {
  * Use `create(SendDataSchema)` to create a new message.
  */
 export const SendDataSchema: GenMessage<SendData> = /*@__PURE__*/
-  messageDesc(file_dark_tower_signaling_v1_signaling, 26);
+  messageDesc(file_dark_tower_signaling_v1_signaling, 29);
 
 /**
  * @generated from message dark_tower.signaling.v1.DataReceived
@@ -1101,7 +1295,7 @@ export type DataReceived = Message<"dark_tower.signaling.v1.DataReceived"> & {
  * Use `create(DataReceivedSchema)` to create a new message.
  */
 export const DataReceivedSchema: GenMessage<DataReceived> = /*@__PURE__*/
-  messageDesc(file_dark_tower_signaling_v1_signaling, 27);
+  messageDesc(file_dark_tower_signaling_v1_signaling, 30);
 
 /**
  * Moderation (host role or admin grant): mute another participant's track. A moderator can mute
@@ -1126,7 +1320,7 @@ export type MuteParticipantTrack = Message<"dark_tower.signaling.v1.MuteParticip
  * Use `create(MuteParticipantTrackSchema)` to create a new message.
  */
 export const MuteParticipantTrackSchema: GenMessage<MuteParticipantTrack> = /*@__PURE__*/
-  messageDesc(file_dark_tower_signaling_v1_signaling, 28);
+  messageDesc(file_dark_tower_signaling_v1_signaling, 31);
 
 /**
  * Moderation: remove a participant; it receives Disconnect REMOVED, others ParticipantLeft REMOVED.
@@ -1150,7 +1344,7 @@ export type RemoveParticipant = Message<"dark_tower.signaling.v1.RemoveParticipa
  * Use `create(RemoveParticipantSchema)` to create a new message.
  */
 export const RemoveParticipantSchema: GenMessage<RemoveParticipant> = /*@__PURE__*/
-  messageDesc(file_dark_tower_signaling_v1_signaling, 29);
+  messageDesc(file_dark_tower_signaling_v1_signaling, 32);
 
 /**
  * Moderation: end the meeting for everyone (Disconnect MEETING_ENDED).
@@ -1169,7 +1363,7 @@ export type EndMeeting = Message<"dark_tower.signaling.v1.EndMeeting"> & {
  * Use `create(EndMeetingSchema)` to create a new message.
  */
 export const EndMeetingSchema: GenMessage<EndMeeting> = /*@__PURE__*/
-  messageDesc(file_dark_tower_signaling_v1_signaling, 30);
+  messageDesc(file_dark_tower_signaling_v1_signaling, 33);
 
 /**
  * The participants speaking now, loudest first (from the audio levels in media frame headers).
@@ -1189,7 +1383,7 @@ export type ActiveSpeakers = Message<"dark_tower.signaling.v1.ActiveSpeakers"> &
  * Use `create(ActiveSpeakersSchema)` to create a new message.
  */
 export const ActiveSpeakersSchema: GenMessage<ActiveSpeakers> = /*@__PURE__*/
-  messageDesc(file_dark_tower_signaling_v1_signaling, 31);
+  messageDesc(file_dark_tower_signaling_v1_signaling, 34);
 
 /**
  * @generated from message dark_tower.signaling.v1.SpeakerLevel
@@ -1213,7 +1407,7 @@ export type SpeakerLevel = Message<"dark_tower.signaling.v1.SpeakerLevel"> & {
  * Use `create(SpeakerLevelSchema)` to create a new message.
  */
 export const SpeakerLevelSchema: GenMessage<SpeakerLevel> = /*@__PURE__*/
-  messageDesc(file_dark_tower_signaling_v1_signaling, 32);
+  messageDesc(file_dark_tower_signaling_v1_signaling, 35);
 
 /**
  * The media handler needs a keyframe of this track's layer (a subscriber starts or switches
@@ -1238,7 +1432,7 @@ export type KeyframeRequest = Message<"dark_tower.signaling.v1.KeyframeRequest">
  * Use `create(KeyframeRequestSchema)` to create a new message.
  */
 export const KeyframeRequestSchema: GenMessage<KeyframeRequest> = /*@__PURE__*/
-  messageDesc(file_dark_tower_signaling_v1_signaling, 33);
+  messageDesc(file_dark_tower_signaling_v1_signaling, 36);
 
 /**
  * Moderation: lock or unlock the meeting. Everyone gets MeetingUpdated.
@@ -1257,7 +1451,7 @@ export type SetMeetingLocked = Message<"dark_tower.signaling.v1.SetMeetingLocked
  * Use `create(SetMeetingLockedSchema)` to create a new message.
  */
 export const SetMeetingLockedSchema: GenMessage<SetMeetingLocked> = /*@__PURE__*/
-  messageDesc(file_dark_tower_signaling_v1_signaling, 34);
+  messageDesc(file_dark_tower_signaling_v1_signaling, 37);
 
 /**
  * @generated from message dark_tower.signaling.v1.MeetingUpdated
@@ -1274,7 +1468,7 @@ export type MeetingUpdated = Message<"dark_tower.signaling.v1.MeetingUpdated"> &
  * Use `create(MeetingUpdatedSchema)` to create a new message.
  */
 export const MeetingUpdatedSchema: GenMessage<MeetingUpdated> = /*@__PURE__*/
-  messageDesc(file_dark_tower_signaling_v1_signaling, 35);
+  messageDesc(file_dark_tower_signaling_v1_signaling, 38);
 
 /**
  * Moderation: change a participant's role and/or permissions. Revoking publishing unpublishes the
@@ -1302,6 +1496,20 @@ export type UpdateParticipant = Message<"dark_tower.signaling.v1.UpdateParticipa
    * @generated from field: optional dark_tower.signaling.v1.Permissions permissions = 3;
    */
   permissions?: Permissions | undefined;
+
+  /**
+   * Absent keeps the display name (at most 256 bytes).
+   *
+   * @generated from field: optional string name = 4;
+   */
+  name?: string | undefined;
+
+  /**
+   * Absent keeps the metadata (at most 16384 bytes).
+   *
+   * @generated from field: optional string metadata = 5;
+   */
+  metadata?: string | undefined;
 };
 
 /**
@@ -1309,7 +1517,32 @@ export type UpdateParticipant = Message<"dark_tower.signaling.v1.UpdateParticipa
  * Use `create(UpdateParticipantSchema)` to create a new message.
  */
 export const UpdateParticipantSchema: GenMessage<UpdateParticipant> = /*@__PURE__*/
-  messageDesc(file_dark_tower_signaling_v1_signaling, 36);
+  messageDesc(file_dark_tower_signaling_v1_signaling, 39);
+
+/**
+ * Changes the sender's own display name and/or metadata. Answered with Ack; everyone gets
+ * ParticipantUpdated.
+ *
+ * @generated from message dark_tower.signaling.v1.SetMetadata
+ */
+export type SetMetadata = Message<"dark_tower.signaling.v1.SetMetadata"> & {
+  /**
+   * @generated from field: optional string name = 1;
+   */
+  name?: string | undefined;
+
+  /**
+   * @generated from field: optional string metadata = 2;
+   */
+  metadata?: string | undefined;
+};
+
+/**
+ * Describes the message dark_tower.signaling.v1.SetMetadata.
+ * Use `create(SetMetadataSchema)` to create a new message.
+ */
+export const SetMetadataSchema: GenMessage<SetMetadata> = /*@__PURE__*/
+  messageDesc(file_dark_tower_signaling_v1_signaling, 40);
 
 /**
  * @generated from message dark_tower.signaling.v1.ParticipantUpdated
@@ -1326,7 +1559,7 @@ export type ParticipantUpdated = Message<"dark_tower.signaling.v1.ParticipantUpd
  * Use `create(ParticipantUpdatedSchema)` to create a new message.
  */
 export const ParticipantUpdatedSchema: GenMessage<ParticipantUpdated> = /*@__PURE__*/
-  messageDesc(file_dark_tower_signaling_v1_signaling, 37);
+  messageDesc(file_dark_tower_signaling_v1_signaling, 41);
 
 /**
  * Moderation: turn the lobby (waiting room) on or off. Turning it off admits everyone waiting.
@@ -1345,7 +1578,7 @@ export type SetLobby = Message<"dark_tower.signaling.v1.SetLobby"> & {
  * Use `create(SetLobbySchema)` to create a new message.
  */
 export const SetLobbySchema: GenMessage<SetLobby> = /*@__PURE__*/
-  messageDesc(file_dark_tower_signaling_v1_signaling, 38);
+  messageDesc(file_dark_tower_signaling_v1_signaling, 42);
 
 /**
  * Sent instead of Joined to a participant held in the lobby. Joined follows on admission;
@@ -1365,7 +1598,7 @@ export type LobbyWaiting = Message<"dark_tower.signaling.v1.LobbyWaiting"> & {
  * Use `create(LobbyWaitingSchema)` to create a new message.
  */
 export const LobbyWaitingSchema: GenMessage<LobbyWaiting> = /*@__PURE__*/
-  messageDesc(file_dark_tower_signaling_v1_signaling, 39);
+  messageDesc(file_dark_tower_signaling_v1_signaling, 43);
 
 /**
  * To moderators: who is waiting in the lobby now (sent whenever it changes, and after Joined).
@@ -1384,7 +1617,7 @@ export type LobbyUpdated = Message<"dark_tower.signaling.v1.LobbyUpdated"> & {
  * Use `create(LobbyUpdatedSchema)` to create a new message.
  */
 export const LobbyUpdatedSchema: GenMessage<LobbyUpdated> = /*@__PURE__*/
-  messageDesc(file_dark_tower_signaling_v1_signaling, 40);
+  messageDesc(file_dark_tower_signaling_v1_signaling, 44);
 
 /**
  * Moderation: admit or deny a participant waiting in the lobby.
@@ -1408,7 +1641,7 @@ export type AdmitParticipant = Message<"dark_tower.signaling.v1.AdmitParticipant
  * Use `create(AdmitParticipantSchema)` to create a new message.
  */
 export const AdmitParticipantSchema: GenMessage<AdmitParticipant> = /*@__PURE__*/
-  messageDesc(file_dark_tower_signaling_v1_signaling, 41);
+  messageDesc(file_dark_tower_signaling_v1_signaling, 45);
 
 /**
  * Dynacast: the spatial layers of this track that some subscriber receives or waits for. A
@@ -1434,7 +1667,64 @@ export type SubscribedLayers = Message<"dark_tower.signaling.v1.SubscribedLayers
  * Use `create(SubscribedLayersSchema)` to create a new message.
  */
 export const SubscribedLayersSchema: GenMessage<SubscribedLayers> = /*@__PURE__*/
-  messageDesc(file_dark_tower_signaling_v1_signaling, 42);
+  messageDesc(file_dark_tower_signaling_v1_signaling, 46);
+
+/**
+ * @generated from message dark_tower.signaling.v1.ParticipantQuality
+ */
+export type ParticipantQuality = Message<"dark_tower.signaling.v1.ParticipantQuality"> & {
+  /**
+   * @generated from field: string participant_id = 1;
+   */
+  participantId: string;
+
+  /**
+   * @generated from field: dark_tower.signaling.v1.ConnectionQualityLevel quality = 2;
+   */
+  quality: ConnectionQualityLevel;
+
+  /**
+   * Smoothed round-trip time of its signaling connection, milliseconds.
+   *
+   * @generated from field: uint32 rtt_ms = 3;
+   */
+  rttMs: number;
+
+  /**
+   * Fraction of its packets lost over the last interval, 0 to 1.
+   *
+   * @generated from field: float loss = 4;
+   */
+  loss: number;
+};
+
+/**
+ * Describes the message dark_tower.signaling.v1.ParticipantQuality.
+ * Use `create(ParticipantQualitySchema)` to create a new message.
+ */
+export const ParticipantQualitySchema: GenMessage<ParticipantQuality> = /*@__PURE__*/
+  messageDesc(file_dark_tower_signaling_v1_signaling, 47);
+
+/**
+ * Connection quality of participants whose level changed (all known levels right after Joined).
+ * Measured by the server from each participant's QUIC path (RTT and packet loss) every few
+ * seconds; see docs/SIGNALING.md for the thresholds.
+ *
+ * @generated from message dark_tower.signaling.v1.ConnectionQuality
+ */
+export type ConnectionQuality = Message<"dark_tower.signaling.v1.ConnectionQuality"> & {
+  /**
+   * @generated from field: repeated dark_tower.signaling.v1.ParticipantQuality updates = 1;
+   */
+  updates: ParticipantQuality[];
+};
+
+/**
+ * Describes the message dark_tower.signaling.v1.ConnectionQuality.
+ * Use `create(ConnectionQualitySchema)` to create a new message.
+ */
+export const ConnectionQualitySchema: GenMessage<ConnectionQuality> = /*@__PURE__*/
+  messageDesc(file_dark_tower_signaling_v1_signaling, 48);
 
 /**
  * Success answer to a request that has no other reply.
@@ -1449,7 +1739,7 @@ export type Ack = Message<"dark_tower.signaling.v1.Ack"> & {
  * Use `create(AckSchema)` to create a new message.
  */
 export const AckSchema: GenMessage<Ack> = /*@__PURE__*/
-  messageDesc(file_dark_tower_signaling_v1_signaling, 43);
+  messageDesc(file_dark_tower_signaling_v1_signaling, 49);
 
 /**
  * @generated from message dark_tower.signaling.v1.Ping
@@ -1468,7 +1758,7 @@ export type Ping = Message<"dark_tower.signaling.v1.Ping"> & {
  * Use `create(PingSchema)` to create a new message.
  */
 export const PingSchema: GenMessage<Ping> = /*@__PURE__*/
-  messageDesc(file_dark_tower_signaling_v1_signaling, 44);
+  messageDesc(file_dark_tower_signaling_v1_signaling, 50);
 
 /**
  * @generated from message dark_tower.signaling.v1.Pong
@@ -1490,7 +1780,7 @@ export type Pong = Message<"dark_tower.signaling.v1.Pong"> & {
  * Use `create(PongSchema)` to create a new message.
  */
 export const PongSchema: GenMessage<Pong> = /*@__PURE__*/
-  messageDesc(file_dark_tower_signaling_v1_signaling, 45);
+  messageDesc(file_dark_tower_signaling_v1_signaling, 51);
 
 /**
  * A typed error answering the request with the envelope's request_id (or unsolicited, 0).
@@ -1514,7 +1804,7 @@ export type Error = Message<"dark_tower.signaling.v1.Error"> & {
  * Use `create(ErrorSchema)` to create a new message.
  */
 export const ErrorSchema: GenMessage<Error> = /*@__PURE__*/
-  messageDesc(file_dark_tower_signaling_v1_signaling, 46);
+  messageDesc(file_dark_tower_signaling_v1_signaling, 52);
 
 /**
  * @generated from enum dark_tower.signaling.v1.Role
@@ -1593,6 +1883,13 @@ export enum LeaveReason {
    * @generated from enum value: LEAVE_REASON_REMOVED = 5;
    */
   REMOVED = 5,
+
+  /**
+   * The connection dropped and the participant did not resume within the grace period.
+   *
+   * @generated from enum value: LEAVE_REASON_TIMEOUT = 6;
+   */
+  TIMEOUT = 6,
 }
 
 /**
@@ -1664,6 +1961,44 @@ export const TrackSourceSchema: GenEnum<TrackSource> = /*@__PURE__*/
   enumDesc(file_dark_tower_signaling_v1_signaling, 3);
 
 /**
+ * @generated from enum dark_tower.signaling.v1.ConnectionQualityLevel
+ */
+export enum ConnectionQualityLevel {
+  /**
+   * @generated from enum value: CONNECTION_QUALITY_LEVEL_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * @generated from enum value: CONNECTION_QUALITY_LEVEL_EXCELLENT = 1;
+   */
+  EXCELLENT = 1,
+
+  /**
+   * @generated from enum value: CONNECTION_QUALITY_LEVEL_GOOD = 2;
+   */
+  GOOD = 2,
+
+  /**
+   * @generated from enum value: CONNECTION_QUALITY_LEVEL_POOR = 3;
+   */
+  POOR = 3,
+
+  /**
+   * Reconnecting: no connection now.
+   *
+   * @generated from enum value: CONNECTION_QUALITY_LEVEL_LOST = 4;
+   */
+  LOST = 4,
+}
+
+/**
+ * Describes the enum dark_tower.signaling.v1.ConnectionQualityLevel.
+ */
+export const ConnectionQualityLevelSchema: GenEnum<ConnectionQualityLevel> = /*@__PURE__*/
+  enumDesc(file_dark_tower_signaling_v1_signaling, 4);
+
+/**
  * Wire error codes. The same numbers close WebTransport sessions (the session close code) and
  * name REST errors (the snake_case name is the REST `error.code`). See proto/README.md.
  *
@@ -1701,6 +2036,13 @@ export enum ErrorCode {
    * @generated from enum value: ERROR_CODE_DUPLICATE_TRACK = 5;
    */
   DUPLICATE_TRACK = 5,
+
+  /**
+   * Something with that name exists already (REST: a live meeting of the same name).
+   *
+   * @generated from enum value: ERROR_CODE_ALREADY_EXISTS = 6;
+   */
+  ALREADY_EXISTS = 6,
 
   /**
    * Unauthorized.
@@ -1775,6 +2117,13 @@ export enum ErrorCode {
   NOT_FOUND = 32,
 
   /**
+   * Resume refused: the participant has left (grace period over) or the token is stale.
+   *
+   * @generated from enum value: ERROR_CODE_RESUME_FAILED = 33;
+   */
+  RESUME_FAILED = 33,
+
+  /**
    * Resource exhausted.
    *
    * @generated from enum value: ERROR_CODE_RATE_LIMITED = 40;
@@ -1808,5 +2157,5 @@ export enum ErrorCode {
  * Describes the enum dark_tower.signaling.v1.ErrorCode.
  */
 export const ErrorCodeSchema: GenEnum<ErrorCode> = /*@__PURE__*/
-  enumDesc(file_dark_tower_signaling_v1_signaling, 4);
+  enumDesc(file_dark_tower_signaling_v1_signaling, 5);
 

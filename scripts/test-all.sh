@@ -19,6 +19,9 @@ cargo clippy -p dark-tower-server --all-targets --locked --no-default-features -
 echo "== cargo test (with the postgres feature, against DATABASE_URL)"
 cargo test --workspace --locked --features dark-tower-server/postgres
 
+echo "== deploy/: Kubernetes manifests and Dockerfile validated offline, deployed config accepted"
+deploy/check.sh
+
 echo "== client-js: install, lint (types, circular imports, no any), unit tests"
 (
   cd client-js

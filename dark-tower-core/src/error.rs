@@ -74,6 +74,8 @@ pub enum ErrorCode {
     Internal,
     /// The server is shutting down.
     ShuttingDown,
+    /// The server did not answer within its time limit.
+    Timeout,
 }
 
 /// Everything the wire knows about one code.
@@ -91,7 +93,7 @@ pub struct CodeSpec {
 
 impl ErrorCode {
     /// Every code, for reverse lookups and tests.
-    pub const ALL: [ErrorCode; 24] = [
+    pub const ALL: [ErrorCode; 25] = [
         Self::Malformed,
         Self::MessageTooLarge,
         Self::ProtocolViolation,
@@ -116,6 +118,7 @@ impl ErrorCode {
         Self::TooManyTracks,
         Self::Internal,
         Self::ShuttingDown,
+        Self::Timeout,
     ];
 
     /// The single mapping of codes to the wire.
@@ -147,6 +150,7 @@ impl ErrorCode {
             C::TooManyTracks => (42, "too_many_tracks", 409, F::ResourceExhausted),
             C::Internal => (50, "internal", 500, F::Internal),
             C::ShuttingDown => (51, "shutting_down", 503, F::Internal),
+            C::Timeout => (52, "timeout", 503, F::Internal),
         };
         CodeSpec { wire, name, http_status, fault }
     }

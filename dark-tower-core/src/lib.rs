@@ -31,6 +31,7 @@
 
 pub mod auth;
 pub mod codec;
+pub mod eddsa;
 pub mod error;
 pub mod events;
 pub mod forwarding;

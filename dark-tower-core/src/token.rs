@@ -171,6 +171,21 @@ impl fmt::Debug for Secret {
     }
 }
 
+/// What a [`Secret`] serializes as: configuration printed or logged never shows secrets.
+pub const REDACTED: &str = "<redacted>";
+
+impl Serialize for Secret {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(REDACTED)
+    }
+}
+
+impl<'de> Deserialize<'de> for Secret {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        String::deserialize(d).map(Secret)
+    }
+}
+
 /// An API key and its HS256 secret (the LiveKit model).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiKey {
@@ -284,6 +299,11 @@ impl TokenBuilder {
 
     /// The claims as they would be signed at `now` with `key`.
     pub fn claims(&self, key: &ApiKey, now: SystemTime) -> Result<AccessClaims, TokenError> {
+        self.claims_for_issuer(&key.key, now)
+    }
+
+    /// The claims as they would be signed at `now` by `issuer` (the `iss` claim).
+    pub fn claims_for_issuer(&self, issuer: &str, now: SystemTime) -> Result<AccessClaims, TokenError> {
         Identity::new(self.identity.clone()).map_err(|e| TokenError::Signing(e.to_string()))?;
         let mut grant = self.grant.clone();
         if let Some(m) = &self.meeting {
@@ -292,7 +312,7 @@ impl TokenBuilder {
         }
         let jti: [u8; 12] = rand::random();
         Ok(AccessClaims {
-            iss: key.key.clone(),
+            iss: issuer.to_owned(),
             sub: self.identity.clone(),
             aud: TOKEN_AUDIENCE.to_owned(),
             exp: unix_secs(now + self.ttl),
@@ -318,7 +338,7 @@ pub fn sign_claims(claims: &AccessClaims, key: &ApiKey) -> Result<String, TokenE
         .map_err(|e| TokenError::Signing(e.to_string()))
 }
 
-fn validation(audience: &str) -> Validation {
+pub(crate) fn validation(audience: &str) -> Validation {
     let mut v = Validation::new(Algorithm::HS256);
     v.set_audience(&[audience]);
     // Time claims are checked by `check_times` against an injected clock.
@@ -328,7 +348,7 @@ fn validation(audience: &str) -> Validation {
     v
 }
 
-fn map_jwt_error(e: jsonwebtoken::errors::Error) -> TokenError {
+pub(crate) fn map_jwt_error(e: jsonwebtoken::errors::Error) -> TokenError {
     use jsonwebtoken::errors::ErrorKind;
     match e.kind() {
         ErrorKind::ExpiredSignature => TokenError::Expired,
@@ -340,7 +360,7 @@ fn map_jwt_error(e: jsonwebtoken::errors::Error) -> TokenError {
     }
 }
 
-fn check_times(exp: u64, nbf: u64, now: SystemTime) -> Result<(), TokenError> {
+pub(crate) fn check_times(exp: u64, nbf: u64, now: SystemTime) -> Result<(), TokenError> {
     let now = unix_secs(now);
     if exp.saturating_add(LEEWAY.as_secs()) < now {
         return Err(TokenError::Expired);
@@ -349,6 +369,24 @@ fn check_times(exp: u64, nbf: u64, now: SystemTime) -> Result<(), TokenError> {
         return Err(TokenError::NotYetValid);
     }
     Ok(())
+}
+
+/// The signature algorithms access tokens may use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenAlgorithm {
+    /// HMAC-SHA256 with an API key's secret.
+    Hs256,
+    /// Ed25519 with a server's signing key ([`crate::eddsa`]).
+    EdDsa,
+}
+
+/// Which algorithm `token`'s header names (nothing is verified yet).
+pub fn token_algorithm(token: &str) -> Result<TokenAlgorithm, TokenError> {
+    match jsonwebtoken::decode_header(token).map_err(map_jwt_error)?.alg {
+        Algorithm::HS256 => Ok(TokenAlgorithm::Hs256),
+        Algorithm::EdDSA => Ok(TokenAlgorithm::EdDsa),
+        _ => Err(TokenError::Invalid("unsupported algorithm".into())),
+    }
 }
 
 /// A verified access token.

@@ -229,6 +229,7 @@ fn every_error_code_has_its_documented_wire_number() {
         (42, "too_many_tracks", 409),
         (50, "internal", 500),
         (51, "shutting_down", 503),
+        (52, "timeout", 503),
     ];
     assert_eq!(table.len(), ErrorCode::ALL.len());
     for &(wire, name, status) in table {

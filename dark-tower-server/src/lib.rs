@@ -19,13 +19,16 @@
 //! ```
 
 pub mod admin;
+pub mod auth;
 pub mod config;
 pub mod devkeys;
 pub mod http;
 pub mod metrics;
 mod server;
+pub mod signing_keys;
 pub mod store;
 pub mod tls;
+pub mod webhooks;
 pub mod webtransport;
 
 pub use config::{ServerConfig, StoreConfig};

@@ -6,32 +6,39 @@ use std::process::ExitCode;
 use std::time::{Duration, SystemTime};
 
 use clap::{Parser, Subcommand, ValueEnum};
-use dark_tower_core::token::{Role, Secret, TokenBuilder};
-use dark_tower_server::{ServerBuilder, ServerConfig, StoreConfig, devkeys};
+use dark_tower_core::token::{ApiKey, Role, TokenBuilder};
+use dark_tower_server::config::{self, LogFormat, Overrides, StoreKind, StoreOverride};
+use dark_tower_server::{ServerBuilder, ServerConfig, devkeys};
 
 #[derive(Parser, Debug)]
 #[command(name = "dark-tower-server", version, about = "Dark Tower reference server")]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
+    /// TOML configuration file (see config.example.toml); repeat to layer several (later
+    /// ones win, e.g. settings then secrets). Layers: defaults < files < DARK_TOWER__…
+    /// environment variables < flags.
+    #[arg(long, global = true, env = "DARK_TOWER_CONFIG", value_delimiter = ',')]
+    config: Vec<PathBuf>,
     /// HTTP API address.
     #[arg(long)]
     http: Option<SocketAddr>,
-    /// Admin address (/livez, /readyz).
+    /// Admin address (/livez, /readyz, /metrics).
     #[arg(long)]
     admin: Option<SocketAddr>,
     /// WebTransport (UDP) address; repeat for several. Default 127.0.0.1:4433 and [::1]:4433.
     #[arg(long)]
     webtransport: Vec<SocketAddr>,
-    /// Data directory (development API key, SQLite database).
-    #[arg(long, global = true, default_value = "./data")]
-    data_dir: PathBuf,
+    /// Data directory (development API key, signing keys, SQLite database). Default ./data.
+    #[arg(long, global = true)]
+    data_dir: Option<PathBuf>,
     /// Where meeting records are kept. Default: sqlite (a file in the data directory) when built
     /// in, else memory.
     #[arg(long, value_enum)]
     store: Option<StoreArg>,
-    /// PostgreSQL URL for `--store postgres`, e.g. postgres://user:password@host:5432/db.
-    #[arg(long, env = "DARK_TOWER__STORE__URL", hide_env_values = true)]
+    /// PostgreSQL URL (implies --store postgres), e.g. postgres://user:password@host:5432/db.
+    /// Prefer DARK_TOWER__STORE__URL: flags show in the process list.
+    #[arg(long)]
     database_url: Option<String>,
     /// Refuse to join meetings that do not exist instead of creating them.
     #[arg(long)]
@@ -43,14 +50,48 @@ struct Cli {
     #[arg(long)]
     public_port: Option<u16>,
     /// Seconds a participant whose connection dropped may resume before it leaves (0: off).
-    #[arg(long, default_value_t = 20)]
-    resume_grace_secs: u64,
+    #[arg(long)]
+    resume_grace_secs: Option<u64>,
     /// Web origin allowed to call the HTTP API (CORS); repeat for several. Default: any origin.
     #[arg(long = "cors-origin")]
     cors_origins: Vec<String>,
     /// Log format on stderr.
-    #[arg(long, value_enum, default_value_t = LogFormat::Pretty)]
-    log_format: LogFormat,
+    #[arg(long, value_enum)]
+    log_format: Option<LogArg>,
+}
+
+impl Cli {
+    /// The flags that were given, as the top configuration layer.
+    fn overrides(&self) -> Overrides {
+        let store = match (self.store, &self.database_url) {
+            (None, None) => None,
+            (kind, url) => Some(StoreOverride {
+                kind: Some(match (kind, url) {
+                    (Some(StoreArg::Memory), _) => StoreKind::Memory,
+                    (Some(StoreArg::Sqlite), _) => StoreKind::Sqlite,
+                    _ => StoreKind::Postgres,
+                }),
+                url: url.clone(),
+            }),
+        };
+        Overrides {
+            http: self.http,
+            admin: self.admin,
+            webtransport: (!self.webtransport.is_empty()).then(|| self.webtransport.clone()),
+            webtransport_all_required: (!self.webtransport.is_empty()).then_some(true),
+            data_dir: self.data_dir.clone(),
+            store,
+            auto_create_meetings: self.no_auto_create.then_some(false),
+            public_host: self.public_host.clone(),
+            public_port: self.public_port,
+            cors_origins: (!self.cors_origins.is_empty()).then(|| self.cors_origins.clone()),
+            resume_grace: self.resume_grace_secs.map(|s| format!("{s}s")),
+            log_format: self.log_format.map(|f| match f {
+                LogArg::Pretty => LogFormat::Pretty,
+                LogArg::Json => LogFormat::Json,
+            }),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -64,18 +105,29 @@ enum StoreArg {
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
-enum LogFormat {
+enum LogArg {
     Pretty,
     Json,
 }
 
 #[derive(Subcommand, Debug)]
 enum Command {
+    /// The configuration.
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
     /// Access tokens.
     Token {
         #[command(subcommand)]
         command: TokenCommand,
     },
+}
+
+#[derive(Subcommand, Debug)]
+enum ConfigCommand {
+    /// Prints the effective configuration (all layers applied) as TOML, secrets redacted.
+    Print,
 }
 
 #[derive(Subcommand, Debug)]
@@ -123,10 +175,22 @@ fn init_logs(format: LogFormat) {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    if let Some(Command::Token { command }) = &cli.command {
-        return token(&cli, command);
+    let config = match config::load(&cli.config, &cli.overrides()) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("dark-tower-server: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match &cli.command {
+        Some(Command::Token { command }) => return token(&config, command),
+        Some(Command::Config { command: ConfigCommand::Print }) => {
+            print!("{}", config.to_toml());
+            return ExitCode::SUCCESS;
+        }
+        None => {}
     }
-    init_logs(cli.log_format);
+    init_logs(config.log_format);
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(r) => r,
         Err(e) => {
@@ -134,40 +198,10 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    runtime.block_on(serve(cli))
+    runtime.block_on(serve(config))
 }
 
-async fn serve(cli: Cli) -> ExitCode {
-    let mut config = ServerConfig { data_dir: cli.data_dir, ..ServerConfig::default() };
-    if let Some(a) = cli.http {
-        config.http = a;
-    }
-    if let Some(a) = cli.admin {
-        config.admin = a;
-    }
-    if !cli.webtransport.is_empty() {
-        config.webtransport = cli.webtransport;
-        config.webtransport_all_required = true;
-    }
-    config.store = match (cli.store, cli.database_url) {
-        (None, None) => StoreConfig::default(),
-        (Some(StoreArg::Memory), None) => StoreConfig::Memory,
-        (Some(StoreArg::Sqlite), None) => StoreConfig::Sqlite,
-        (Some(StoreArg::Postgres) | None, Some(url)) => StoreConfig::Postgres { url: Secret::new(url) },
-        (Some(StoreArg::Postgres), None) => {
-            eprintln!("dark-tower-server: --store postgres needs --database-url (or DARK_TOWER__STORE__URL)");
-            return ExitCode::FAILURE;
-        }
-        (Some(_), Some(_)) => {
-            eprintln!("dark-tower-server: --database-url is only for --store postgres");
-            return ExitCode::FAILURE;
-        }
-    };
-    config.auto_create_meetings = !cli.no_auto_create;
-    config.public_host = cli.public_host;
-    config.cors_origins = cli.cors_origins;
-    config.public_port = cli.public_port;
-    config.resume_grace = std::time::Duration::from_secs(cli.resume_grace_secs);
+async fn serve(config: ServerConfig) -> ExitCode {
     let server = match ServerBuilder::new(config.clone()).start().await {
         Ok(s) => s,
         Err(e) => {
@@ -191,14 +225,18 @@ async fn serve(cli: Cli) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-fn token(cli: &Cli, command: &TokenCommand) -> ExitCode {
+fn token(config: &ServerConfig, command: &TokenCommand) -> ExitCode {
     let TokenCommand::Create { identity, meeting, name, admin, role, ttl } = command;
-    let key = match devkeys::load_or_create(&cli.data_dir) {
-        Ok(k) => k,
-        Err(e) => {
-            eprintln!("dark-tower-server: data directory {}: {e}", cli.data_dir.display());
-            return ExitCode::FAILURE;
-        }
+    // The first configured API key, else the data directory's development key.
+    let key = match config.auth.api_keys.first() {
+        Some(k) => ApiKey::from(k),
+        None => match devkeys::load_or_create(&config.data_dir) {
+            Ok(k) => k,
+            Err(e) => {
+                eprintln!("dark-tower-server: data directory {}: {e}", config.data_dir.display());
+                return ExitCode::FAILURE;
+            }
+        },
     };
     let role = match role {
         RoleArg::Host => Role::Host,

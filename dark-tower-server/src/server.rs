@@ -2,7 +2,7 @@
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
 use dark_tower_core::auth::{ApiKeyAuthenticator, Authenticator, TokenIssuer};
@@ -13,15 +13,18 @@ use dark_tower_core::webhook::{WebhookError, WebhookEvent, WebhookSink};
 use dark_tower_sfu::{MediaHandler, MediaHandlerConfig};
 use dark_tower_signaling::{McConfig, MeetingController};
 use tokio::task::JoinHandle;
-use wtransport::config::Ipv6DualStackConfig;
 use wtransport::endpoint::endpoint_side::Server;
 use wtransport::{Endpoint, VarInt};
 
 use crate::admin::{self, Readiness};
-use crate::config::ServerConfig;
+use crate::auth::ServerAuthenticator;
+use crate::config::{MintWith, ServerConfig};
+use crate::devkeys;
 use crate::http::{self, ApiState};
+use crate::signing_keys::SigningKeys;
+use crate::tls::{self, TlsReloader};
+use crate::webhooks::HttpWebhookSink;
 use crate::webtransport::{self, Routes};
-use crate::{devkeys, tls};
 
 /// Why the server could not start.
 #[derive(Debug, thiserror::Error)]
@@ -50,7 +53,7 @@ pub enum ServerError {
     Store(#[from] crate::store::OpenError),
 }
 
-/// Logs webhook events; the signed HTTP sink comes with configured receivers.
+/// Logs webhook events when no receiver is configured.
 #[derive(Debug, Default)]
 struct LogWebhookSink;
 
@@ -60,6 +63,44 @@ impl WebhookSink for LogWebhookSink {
         tracing::debug!(?event, "event");
         Ok(())
     }
+}
+
+type Auth = (Arc<dyn Authenticator>, Option<Arc<dyn TokenIssuer>>, Option<ApiKey>, Option<Arc<SigningKeys>>);
+
+/// The embedder's authenticator and issuer if given; else the configured API keys (or the
+/// development key) and the server's Ed25519 signing keys, minting with the one the config names.
+fn built_in_auth(
+    config: &ServerConfig,
+    auth: Option<Arc<dyn Authenticator>>,
+    issuer: Option<Arc<dyn TokenIssuer>>,
+) -> Result<Auth, ServerError> {
+    if let Some(a) = auth {
+        return Ok((a, issuer, None, None));
+    }
+    let (keys, dev_key) = if config.auth.api_keys.is_empty() {
+        let key = devkeys::load_or_create(&config.data_dir).map_err(ServerError::DataDir)?;
+        (vec![key.clone()], Some(key))
+    } else {
+        (config.auth.api_keys.iter().map(ApiKey::from).collect(), None)
+    };
+    let api = ApiKeyAuthenticator::new(keys).with_leeway(config.token_leeway);
+    let signing = Arc::new(
+        SigningKeys::load_or_create(
+            &config.data_dir,
+            config.auth.issuer.clone(),
+            config.auth.key_overlap,
+            config.token_leeway,
+            SystemTime::now(),
+        )
+        .map_err(ServerError::DataDir)?,
+    );
+    let issuer: Arc<dyn TokenIssuer> = match (issuer, config.auth.mint_with) {
+        (Some(i), _) => i,
+        (None, MintWith::Eddsa) => signing.clone(),
+        (None, MintWith::ApiKey) => Arc::new(api.clone()),
+    };
+    let auth = Arc::new(ServerAuthenticator::new(api, Arc::clone(&signing)));
+    Ok((auth, Some(issuer), dev_key, Some(signing)))
 }
 
 /// Builds a server. Every part has a default: the development API key, the store named by
@@ -107,32 +148,31 @@ impl ServerBuilder {
     /// Binds everything and starts serving.
     pub async fn start(self) -> Result<RunningServer, ServerError> {
         let config = self.config;
-        if config.webtransport.is_empty() {
-            return Err(ServerError::Config("at least one WebTransport address is needed".into()));
-        }
+        config.validate().map_err(|e| ServerError::Config(e.join("; ")))?;
         // The store first: a database that cannot be reached stops the start before any bind.
         let store: Arc<dyn MeetingStore> = match self.store {
             Some(s) => s,
             None => crate::store::open(&config.store, &config.data_dir).await?,
         };
-        type Auth = (Arc<dyn Authenticator>, Option<Arc<dyn TokenIssuer>>, Option<ApiKey>);
-        let (auth, issuer, api_key): Auth = match self.auth {
-            Some(a) => (a, self.issuer, None),
-            None => {
-                let key = devkeys::load_or_create(&config.data_dir).map_err(ServerError::DataDir)?;
-                let dev = Arc::new(ApiKeyAuthenticator::new([key.clone()]).with_leeway(config.token_leeway));
-                let issuer = self.issuer.unwrap_or_else(|| dev.clone());
-                (dev, Some(issuer), Some(key))
+        let (auth, issuer, api_key, signing) = built_in_auth(&config, self.auth, self.issuer)?;
+
+        // Certificate files when configured (publicly trusted: nothing to pin), else a
+        // development certificate that clients pin by hash.
+        let (identity, pinned) = match (&config.tls.cert, &config.tls.key) {
+            (Some(cert), Some(key)) => {
+                (tls::load_identity(cert, key).await.map_err(ServerError::Tls)?, false)
+            }
+            _ => {
+                let mut names = vec!["localhost".to_owned(), "127.0.0.1".to_owned(), "::1".to_owned()];
+                names.extend(config.public_host.iter().cloned());
+                names.extend(config.webtransport.iter().map(|a| a.ip().to_string()));
+                names.sort();
+                names.dedup();
+                (tls::dev_identity(&names).map_err(ServerError::Tls)?, true)
             }
         };
-
-        let mut names = vec!["localhost".to_owned(), "127.0.0.1".to_owned(), "::1".to_owned()];
-        names.extend(config.public_host.iter().cloned());
-        names.extend(config.webtransport.iter().map(|a| a.ip().to_string()));
-        names.sort();
-        names.dedup();
-        let identity = tls::dev_identity(&names).map_err(ServerError::Tls)?;
         let certificate_sha256 = tls::certificate_sha256(&identity);
+        let pins = if pinned { vec![certificate_sha256.clone()] } else { Vec::new() };
 
         let mut endpoints = Vec::new();
         let mut bound: Vec<SocketAddr> = Vec::new();
@@ -144,17 +184,8 @@ impl ServerBuilder {
                 // The same port on every address, so one URL port works for all of them.
                 addr.set_port(first.port());
             }
-            let builder = wtransport::ServerConfig::builder();
-            let builder = match addr {
-                SocketAddr::V4(_) => builder.with_bind_address(addr),
-                SocketAddr::V6(v6) => builder.with_bind_address_v6(v6, Ipv6DualStackConfig::Deny),
-            };
-            let server_config = builder
-                .with_identity(identity.clone_identity())
-                .keep_alive_interval(Some(config.idle_timeout / 3))
-                .max_idle_timeout(Some(config.idle_timeout))
-                .map_err(|_| ServerError::Config("idle_timeout out of range".into()))?
-                .build();
+            let server_config =
+                tls::endpoint_config(addr, &identity, config.idle_timeout).map_err(ServerError::Config)?;
             match Endpoint::server(server_config) {
                 Ok(ep) => {
                     let local = ep.local_addr().map_err(|source| ServerError::Bind {
@@ -184,9 +215,22 @@ impl ServerBuilder {
 
         let ticket_key = TicketKey::generate();
         let mh = MediaHandler::new(MediaHandlerConfig::default());
-        let webhooks = self.webhooks.unwrap_or_else(|| Arc::new(LogWebhookSink));
-        let mut mc_config =
-            McConfig::new(format!("{base}/v1/media"), vec![certificate_sha256.clone()], ticket_key.clone());
+        let webhooks: Arc<dyn WebhookSink> = match self.webhooks {
+            Some(w) => w,
+            None if config.webhooks.urls.is_empty() => Arc::new(LogWebhookSink),
+            None => {
+                let secret = config
+                    .webhooks
+                    .secret
+                    .clone()
+                    .or_else(|| config.auth.api_keys.first().map(|k| k.secret.clone()))
+                    .ok_or_else(|| {
+                        ServerError::Config("webhooks.secret is needed to sign webhooks".into())
+                    })?;
+                Arc::new(HttpWebhookSink::start(&config.webhooks, secret).map_err(ServerError::Config)?)
+            }
+        };
+        let mut mc_config = McConfig::new(format!("{base}/v1/media"), pins.clone(), ticket_key.clone());
         mc_config.auto_create_meetings = config.auto_create_meetings;
         mc_config.meeting.resume_grace = config.resume_grace;
         let forwarding: Arc<dyn MediaForwarding> = mh.clone();
@@ -218,9 +262,12 @@ impl ServerBuilder {
                 webhooks,
                 auto_create_meetings: config.auto_create_meetings,
                 webtransport_base: base,
-                certificate_sha256: vec![certificate_sha256.clone()],
+                certificate_sha256: pins,
+                signing,
+                ready: ready.clone(),
             },
             &config.cors_origins,
+            &config.http_limits,
         )
         .map_err(ServerError::Config)?;
         let http_listener = tokio::net::TcpListener::bind(config.http)
@@ -232,7 +279,8 @@ impl ServerBuilder {
         let http_addr = http_listener.local_addr().map_err(ServerError::DataDir)?;
         let admin_addr = admin_listener.local_addr().map_err(ServerError::DataDir)?;
         tasks.push(tokio::spawn(async move {
-            if let Err(e) = axum::serve(http_listener, api).await {
+            let service = api.into_make_service_with_connect_info::<SocketAddr>();
+            if let Err(e) = axum::serve(http_listener, service).await {
                 tracing::error!(error = %e, "http server stopped");
             }
         }));
@@ -243,8 +291,18 @@ impl ServerBuilder {
                 tracing::error!(error = %e, "admin server stopped");
             }
         }));
+        let tls_reloader = match (&config.tls.cert, &config.tls.key) {
+            (Some(cert), Some(key)) => {
+                let eps = endpoints.iter().cloned().zip(bound.iter().copied()).collect();
+                let r = TlsReloader::new(cert.clone(), key.clone(), config.idle_timeout, eps);
+                tasks.push(tokio::spawn(r.clone().watch(config.tls.watch_interval)));
+                Some(r)
+            }
+            _ => None,
+        };
         ready.set(true);
         Ok(RunningServer {
+            tls_reloader,
             http: http_addr,
             admin: admin_addr,
             webtransport: bound,
@@ -253,6 +311,7 @@ impl ServerBuilder {
             media: mh,
             meetings: mc,
             ready,
+            drain_timeout: config.drain_timeout,
             endpoints,
             tasks,
         })
@@ -276,6 +335,8 @@ pub struct RunningServer {
     /// The meeting controller.
     pub meetings: Arc<MeetingController>,
     ready: Readiness,
+    drain_timeout: Duration,
+    tls_reloader: Option<TlsReloader>,
     endpoints: Vec<Arc<Endpoint<Server>>>,
     tasks: Vec<JoinHandle<()>>,
 }
@@ -291,6 +352,16 @@ impl RunningServer {
             "api_key": self.api_key.as_ref().map(|k| k.key.clone()),
         })
         .to_string()
+    }
+
+    /// Reads the configured certificate files again and serves new connections with them
+    /// (also done when the files change, and on SIGHUP by the binary). Returns the new
+    /// certificate's SHA-256; an error leaves the current certificate in place.
+    pub async fn reload_tls(&self) -> Result<String, ServerError> {
+        match &self.tls_reloader {
+            Some(r) => r.reload().await.map_err(ServerError::Tls),
+            None => Err(ServerError::Config("no TLS certificate files are configured".into())),
+        }
     }
 
     /// Stops accepting, closes every session and stops every task.
@@ -310,12 +381,65 @@ impl RunningServer {
         }
     }
 
-    /// Runs until the process is told to stop (Ctrl-C or SIGTERM), then shuts down.
-    pub async fn wait(self) {
-        shutdown_signal().await;
-        tracing::info!("shutting down");
+    /// Drains, then shuts down: readiness goes off and new joins and sessions are refused
+    /// (`shutting_down`); meetings in progress continue until everyone has left or `deadline`
+    /// passes; then the remaining participants are told the server is stopping
+    /// (`Disconnect{shutting_down}`: their meetings stay live, so they can join again) and
+    /// everything closes.
+    pub async fn drain(self, deadline: Duration) {
+        self.ready.set(false);
+        let until = tokio::time::Instant::now() + deadline;
+        tracing::info!(sessions = self.meetings.session_count(), ?deadline, "draining");
+        while self.meetings.session_count() > 0 && tokio::time::Instant::now() < until {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let left = self.meetings.session_count();
+        if left > 0 {
+            tracing::info!(
+                sessions = left,
+                "drain deadline passed; disconnecting the remaining participants"
+            );
+            self.meetings.evacuate().await;
+            let grace = tokio::time::Instant::now() + Duration::from_secs(2);
+            while self.meetings.session_count() > 0 && tokio::time::Instant::now() < grace {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
         self.shutdown().await;
     }
+
+    /// Runs until the process is told to stop (Ctrl-C or SIGTERM), then drains for
+    /// [`ServerConfig::drain_timeout`] and shuts down.
+    /// SIGHUP reloads the TLS certificate files.
+    pub async fn wait(self) {
+        let stop = shutdown_signal();
+        tokio::pin!(stop);
+        loop {
+            tokio::select! {
+                _ = &mut stop => break,
+                _ = hangup() => {
+                    if self.tls_reloader.is_some()
+                        && let Err(e) = self.reload_tls().await
+                    {
+                        tracing::warn!(error = %e, "TLS reload on SIGHUP failed");
+                    }
+                }
+            }
+        }
+        tracing::info!("shutting down");
+        let deadline = self.drain_timeout;
+        self.drain(deadline).await;
+    }
+}
+
+/// Resolves at the next SIGHUP (never, where there is none).
+async fn hangup() {
+    #[cfg(unix)]
+    if let Ok(mut hup) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) {
+        hup.recv().await;
+        return;
+    }
+    std::future::pending::<()>().await;
 }
 
 async fn shutdown_signal() {

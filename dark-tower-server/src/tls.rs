@@ -1,7 +1,18 @@
-//! Development TLS: a fresh self-signed ECDSA P-256 certificate valid for 14 days, the longest
-//! browsers accept with `serverCertificateHashes`.
+//! TLS for WebTransport: production certificates from PEM files (reloaded without a restart),
+//! or a development certificate: self-signed ECDSA P-256, valid for 14 days (the longest
+//! browsers accept with `serverCertificateHashes`), pinned by clients through its hash.
 
-use wtransport::Identity;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use wtransport::config::Ipv6DualStackConfig;
+use wtransport::endpoint::endpoint_side::Server;
+use wtransport::tls::rustls;
+use wtransport::tls::rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use wtransport::tls::rustls::sign::CertifiedKey;
+use wtransport::{Endpoint, Identity};
 
 /// Creates the development identity for `names` (host names and IP addresses).
 pub fn dev_identity(names: &[String]) -> Result<Identity, String> {
@@ -21,4 +32,102 @@ pub fn certificate_sha256(identity: &Identity) -> String {
         .first()
         .map(|c| hex::encode(c.hash().as_ref()))
         .unwrap_or_default()
+}
+
+/// Loads a certificate chain and key from PEM files, and checks that the key belongs to the
+/// certificate (files caught half-replaced must be refused, not served).
+pub async fn load_identity(cert: &Path, key: &Path) -> Result<Identity, String> {
+    let identity = Identity::load_pemfiles(cert, key)
+        .await
+        .map_err(|e| format!("cannot load {} and {}: {e}", cert.display(), key.display()))?;
+    let chain: Vec<CertificateDer<'static>> = identity
+        .certificate_chain()
+        .as_slice()
+        .iter()
+        .map(|c| CertificateDer::from(c.der().to_vec()))
+        .collect();
+    let private = PrivateKeyDer::try_from(identity.private_key().secret_der().to_vec())
+        .map_err(|e| format!("{}: {e}", key.display()))?;
+    CertifiedKey::from_der(chain, private, &rustls::crypto::ring::default_provider())
+        .map_err(|e| format!("{} does not fit {}: {e}", key.display(), cert.display()))?;
+    Ok(identity)
+}
+
+/// The endpoint configuration for `addr` with `identity`.
+pub fn endpoint_config(
+    addr: SocketAddr,
+    identity: &Identity,
+    idle_timeout: Duration,
+) -> Result<wtransport::ServerConfig, String> {
+    let builder = wtransport::ServerConfig::builder();
+    let builder = match addr {
+        SocketAddr::V4(_) => builder.with_bind_address(addr),
+        SocketAddr::V6(v6) => builder.with_bind_address_v6(v6, Ipv6DualStackConfig::Deny),
+    };
+    Ok(builder
+        .with_identity(identity.clone_identity())
+        .keep_alive_interval(Some(idle_timeout / 3))
+        .max_idle_timeout(Some(idle_timeout))
+        .map_err(|_| "idle_timeout out of range".to_owned())?
+        .build())
+}
+
+/// Reloads the certificate files into running endpoints: new connections get the new
+/// certificate, established ones keep theirs.
+#[derive(Clone)]
+pub struct TlsReloader {
+    cert: PathBuf,
+    key: PathBuf,
+    idle_timeout: Duration,
+    endpoints: Vec<(Arc<Endpoint<Server>>, SocketAddr)>,
+}
+
+impl TlsReloader {
+    /// A reloader of `cert` and `key` for `endpoints` (each with its bound address).
+    pub fn new(
+        cert: PathBuf,
+        key: PathBuf,
+        idle_timeout: Duration,
+        endpoints: Vec<(Arc<Endpoint<Server>>, SocketAddr)>,
+    ) -> Self {
+        Self { cert, key, idle_timeout, endpoints }
+    }
+
+    /// Reads the files again and applies them; returns the new leaf certificate's SHA-256. On
+    /// error the previous certificate stays in use.
+    pub async fn reload(&self) -> Result<String, String> {
+        let identity = load_identity(&self.cert, &self.key).await?;
+        for (ep, addr) in &self.endpoints {
+            let config = endpoint_config(*addr, &identity, self.idle_timeout)?;
+            ep.reload_config(config, false).map_err(|e| format!("cannot apply the new certificate: {e}"))?;
+        }
+        let hash = certificate_sha256(&identity);
+        tracing::info!(certificate_sha256 = %hash, "TLS certificate reloaded");
+        Ok(hash)
+    }
+
+    fn modified(&self) -> Option<(SystemTime, SystemTime)> {
+        let m = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+        Some((m(&self.cert)?, m(&self.key)?))
+    }
+
+    /// Checks the files every `interval` and reloads when either changed.
+    pub async fn watch(self, interval: Duration) {
+        let mut seen = self.modified();
+        let mut tick = tokio::time::interval(interval);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            let now = self.modified();
+            if now.is_some() && now != seen {
+                match self.reload().await {
+                    Ok(_) => seen = now,
+                    // Perhaps half-written: try again at the next tick.
+                    Err(e) => {
+                        tracing::warn!(error = %e, "TLS reload failed; keeping the current certificate")
+                    }
+                }
+            }
+        }
+    }
 }

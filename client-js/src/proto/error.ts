@@ -44,7 +44,8 @@ export type ErrorCodeName =
   | "meeting_full"
   | "too_many_tracks"
   | "internal"
-  | "shutting_down";
+  | "shutting_down"
+  | "timeout";
 
 /** Everything the wire knows about one code. */
 export interface CodeSpec {
@@ -83,6 +84,7 @@ const SPECS: readonly CodeSpec[] = [
   { wire: 42, name: "too_many_tracks", httpStatus: 409, fault: "resource_exhausted" },
   { wire: 50, name: "internal", httpStatus: 500, fault: "internal" },
   { wire: 51, name: "shutting_down", httpStatus: 503, fault: "internal" },
+  { wire: 52, name: "timeout", httpStatus: 503, fault: "internal" },
 ];
 
 /** Every code name, for reverse lookups and tests. */

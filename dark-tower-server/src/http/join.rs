@@ -61,6 +61,12 @@ pub(super) async fn join(
     headers: HeaderMap,
     body: Result<Json<JoinRequest>, JsonRejection>,
 ) -> Result<Json<JoinResponse>, ApiError> {
+    if !state.ready.get() {
+        return Err(ApiError::new(
+            ErrorCode::ShuttingDown,
+            "this server is shutting down; join again shortly",
+        ));
+    }
     let token = bearer(&state, &headers)?;
     let Json(req) = body?;
     if !PROTOCOL_VERSIONS.contains(&req.protocol_version) {

@@ -9,6 +9,8 @@ mod admin_auth;
 mod body;
 mod error;
 mod join;
+mod keys;
+mod limits;
 mod meetings;
 mod params;
 mod participants;
@@ -26,6 +28,10 @@ use dark_tower_core::store::MeetingStore;
 use dark_tower_core::webhook::WebhookSink;
 use dark_tower_signaling::MeetingController;
 use tower_http::cors::{AllowOrigin, CorsLayer};
+
+use crate::admin::Readiness;
+use crate::config::HttpLimits;
+use crate::signing_keys::SigningKeys;
 
 pub use error::ApiError;
 pub use join::{JoinRequest, JoinResponse};
@@ -53,12 +59,18 @@ pub struct ApiState {
     pub auto_create_meetings: bool,
     /// `https://host:port` of the WebTransport endpoint.
     pub webtransport_base: String,
-    /// Certificate hashes clients pin (hex).
+    /// Certificate hashes clients pin (hex); empty with a CA-signed certificate.
     pub certificate_sha256: Vec<String>,
+    /// The server's Ed25519 token keys (`None` with a custom authenticator).
+    pub signing: Option<Arc<SigningKeys>>,
+    /// Off while draining: joins are refused with `shutting_down`.
+    pub ready: Readiness,
 }
 
 /// The `/v1` routes. `cors_origins` empty allows any origin (development); otherwise only those.
-pub fn router(state: ApiState, cors_origins: &[String]) -> Result<Router, String> {
+/// Serve it with `into_make_service_with_connect_info::<SocketAddr>()` so the rate limits apply
+/// per client address.
+pub fn router(state: ApiState, cors_origins: &[String], limits: &HttpLimits) -> Result<Router, String> {
     let admin = Router::new()
         .route("/v1/meetings", post(meetings::create).get(meetings::list))
         .route("/v1/meetings/{name}", get(meetings::get).delete(meetings::end))
@@ -70,13 +82,16 @@ pub fn router(state: ApiState, cors_origins: &[String]) -> Result<Router, String
         )
         .route("/v1/meetings/{name}/participants/{identity}/tracks/{track_id}/mute", post(participants::mute))
         .route("/v1/tokens", post(tokens::mint))
+        .route("/v1/signing-keys/rotate", post(keys::rotate))
         .route_layer(middleware::from_fn_with_state(state.clone(), admin_auth::require_admin));
     Ok(Router::new()
         .route("/v1/join", post(join::join))
+        .route("/.well-known/jwks.json", get(keys::jwks))
         .merge(admin)
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY))
+        .layer(middleware::from_fn_with_state(limits::Limits::new(limits), limits::enforce))
         .layer(cors(cors_origins)?)
         .with_state(state))
 }

@@ -36,6 +36,23 @@ impl MeetingController {
         answer.await.map_err(|_| stopped())?.map(Some)
     }
 
+    /// Tells every participant of every meeting on this controller that the server is
+    /// stopping (`Disconnect{shutting_down}`) and removes them, leaving the meetings live in
+    /// the store. Returns once every meeting has done so.
+    pub async fn evacuate(&self) {
+        let actors: Vec<_> = self.lock_meetings().values().filter(|tx| !tx.is_closed()).cloned().collect();
+        let mut answers = Vec::new();
+        for tx in actors {
+            let (reply, answer) = oneshot::channel();
+            if tx.send(ActorMsg::Admin { command: AdminCommand::Evacuate, reply }).await.is_ok() {
+                answers.push(answer);
+            }
+        }
+        for a in answers {
+            let _ = a.await;
+        }
+    }
+
     /// Starts running the live meeting `record` before anyone joins, so its timers run: a
     /// meeting nobody joins ends once its empty timeout has passed since its creation (as one
     /// whose last participant left does). Call it for a meeting created through the API.

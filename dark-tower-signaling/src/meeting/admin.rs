@@ -37,6 +37,10 @@ pub enum AdminCommand {
         /// The change.
         update: GrantUpdate,
     },
+    /// Disconnect everyone with `Disconnect{shutting_down}` (the server is stopping) without
+    /// ending the meeting: its record stays live, so participants may join it again on this
+    /// server after a restart, or elsewhere.
+    Evacuate,
     /// End the meeting for everyone.
     End,
 }
@@ -170,6 +174,13 @@ impl Meeting {
                     self.announce_updated(p);
                 }
                 Ok(AdminReply::Updated(self.snapshots(|p| sessions.contains(&p))))
+            }
+            AdminCommand::Evacuate => {
+                let everyone: Vec<_> = self.members.keys().copied().collect();
+                for p in everyone {
+                    self.remove(now, p, sig::LeaveReason::Disconnected, Some(ErrorCode::ShuttingDown));
+                }
+                Ok(AdminReply::Done)
             }
             AdminCommand::End => {
                 self.end(now);

@@ -2,17 +2,22 @@
  * Demo page: join with a token, toggle camera and microphone, see everyone. Query parameters:
  * `server` (default: this page's origin), `token`, `autojoin=1`, `camera=1`, `mic=1`.
  * `window.dtDemo` exposes the room and an event log for the browser test.
+ *
+ * Test hook: `relayPort=N` sends every WebTransport session to port N of the same host (a UDP
+ * relay the browser test cuts to simulate a network outage).
  */
 
 import {
   ConnectionState,
   RemoteVideoTrack,
+  webTransportFactory,
   Room,
   RoomEvent,
   TrackKind,
   TrackSource,
   type RemoteParticipant,
   type RemoteTrack,
+  type SessionFactory,
 } from "../src/index.js";
 
 /** What the browser test reads. */
@@ -47,7 +52,18 @@ const grid = el("grid", HTMLDivElement);
 serverInput.value = params.get("server") ?? location.origin;
 tokenInput.value = params.get("token") ?? "";
 
-const room = new Room({ clientDetail: "dark-tower demo" });
+/** The `relayPort` test hook: every session's URL with its port replaced. */
+function relayedFactory(port: string | null): SessionFactory | undefined {
+  if (port === null) return undefined;
+  return (url, hashes) => {
+    const u = new URL(url);
+    u.port = port;
+    return webTransportFactory(u.toString(), hashes);
+  };
+}
+
+const sessionFactory = relayedFactory(params.get("relayPort"));
+const room = new Room({ clientDetail: "dark-tower demo", ...(sessionFactory === undefined ? {} : { sessionFactory }) });
 const handle: DemoHandle = { room, events: [], error: undefined };
 window.dtDemo = handle;
 
@@ -92,6 +108,11 @@ room
     micButton.disabled = !connected;
     leaveButton.disabled = !connected;
   })
+  .on(RoomEvent.Reconnecting, () => log("reconnecting"))
+  .on(RoomEvent.Reconnected, () => log("reconnected"))
+  .on(RoomEvent.ParticipantReconnecting, (p) => log(`participantReconnecting:${p.identity}`))
+  .on(RoomEvent.ParticipantReconnected, (p) => log(`participantReconnected:${p.identity}`))
+  .on(RoomEvent.ConnectionQualityChanged, (q, p) => log(`connectionQuality:${p.identity}:${q}`))
   .on(RoomEvent.ParticipantConnected, (p) => log(`participantConnected:${p.identity}`))
   .on(RoomEvent.ParticipantDisconnected, (p) => log(`participantDisconnected:${p.identity}`))
   .on(RoomEvent.TrackPublished, (pub, p) => log(`trackPublished:${p.identity}:${pub.source}`))

@@ -12,8 +12,8 @@
 export { Room } from "./room.js";
 export { ConnectionState, RoomEvent, type DisconnectReason, type RoomEventCallbacks } from "./room_events.js";
 export type { RoomOptions, VideoCaptureOptions } from "./options.js";
-export { LocalParticipant, Participant, ParticipantRole, RemoteParticipant } from "./participant.js";
-export type { DataPublishOptions, PublishOptions } from "./participant.js";
+export { ConnectionQuality, LocalParticipant, Participant, ParticipantRole, RemoteParticipant } from "./participant.js";
+export type { DataPublishOptions, ParticipantPermissions, PublishOptions } from "./participant.js";
 export { LocalTrackPublication, RemoteTrackPublication, TrackPublication, type TrackInfo } from "./publication.js";
 export {
   LocalAudioTrack,
@@ -57,5 +57,6 @@ export {
   type PassphraseParams,
 } from "./e2ee/index.js";
 export { TypedEventEmitter } from "./events.js";
-export type { Session, SessionFactory } from "./transport.js";
+export { webTransportFactory, type Session, type SessionFactory } from "./transport.js";
+export { DefaultReconnectPolicy, type ReconnectContext, type ReconnectPolicy } from "./reconnect.js";
 export { SDK_NAME, SDK_VERSION } from "./version.js";

@@ -134,6 +134,10 @@ export class TrackSender {
   private queued = 0;
   private dropUntilKeyframe = false;
   private closed = false;
+  /** No media session (reconnecting): frames are dropped. */
+  private detached = false;
+  /** Bumped when the session changes; writes queued for an older one are skipped. */
+  private generation = 0;
   /** Counters since the track was published. */
   readonly stats: SenderStats = { framesSent: 0, framesDropped: 0, groups: 0, datagrams: 0, bytes: 0 };
 
@@ -141,8 +145,8 @@ export class TrackSender {
     alias: number,
     kind: "audio" | "video",
     layers: number,
-    private readonly session: Session,
-    private readonly datagrams: DatagramWriter,
+    private session: Session,
+    private datagrams: DatagramWriter,
     private readonly maxDatagramFrame: number = MAX_DATAGRAM_FRAME,
     private readonly maxQueued: number = 30,
     private readonly onError: (e: unknown) => void = (e) => console.warn("media send failed:", errorMessage(e)),
@@ -154,6 +158,13 @@ export class TrackSender {
   send(frame: OutgoingFrame): boolean {
     if (this.closed) return false;
     const video = this.sequencer.kind === "video";
+    if (this.detached) {
+      // Reconnecting: nothing to send on. Video starts again with a keyframe (MEDIA.md: a new
+      // session needs a new group), which the room asks the encoder for on reattaching.
+      this.stats.framesDropped++;
+      this.dropUntilKeyframe = video;
+      return true;
+    }
     if (video && !frame.keyframe && (this.dropUntilKeyframe || this.queued >= this.maxQueued)) {
       this.dropUntilKeyframe = true;
       this.stats.framesDropped++;
@@ -162,15 +173,35 @@ export class TrackSender {
     const { header, opensGroup } = this.sequencer.next(frame);
     if (frame.keyframe) this.dropUntilKeyframe = false;
     this.queued++;
+    const generation = this.generation;
     this.chain = this.chain
-      .then(() => this.write(header, frame.payload, opensGroup))
+      .then(() => (generation === this.generation ? this.write(header, frame.payload, opensGroup) : undefined))
       .catch((e: unknown) => {
-        if (!this.closed) this.onError(e);
+        if (!this.closed && !this.detached && generation === this.generation) this.onError(e);
       })
       .finally(() => {
-        this.queued--;
+        if (generation === this.generation) this.queued--;
       });
     return true;
+  }
+
+  /** The media session is gone (reconnecting): drops frames until {@link attach}. */
+  detach(): void {
+    this.detached = true;
+    this.generation++;
+    this.queued = 0;
+    this.chain = Promise.resolve();
+    for (const w of this.streams) w?.abort().catch(() => undefined);
+    this.streams.length = 0;
+  }
+
+  /** Sends on a new media session (after a resume); video waits for its next keyframe. */
+  attach(session: Session, datagrams: DatagramWriter): void {
+    if (!this.detached) this.detach();
+    this.session = session;
+    this.datagrams = datagrams;
+    this.detached = false;
+    this.dropUntilKeyframe = this.sequencer.kind === "video";
   }
 
   /** Resolves when every queued frame has been handed to the transport. */

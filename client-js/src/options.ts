@@ -4,6 +4,7 @@ import { DEFAULT_AUDIO_ENCODING, type AudioEncoding } from "./codec/audio_encode
 import { DEFAULT_VIDEO_ENCODING, type VideoEncoding } from "./codec/video_encode.js";
 import type { FetchFn } from "./join.js";
 import { PROTOCOL_VERSION } from "./proto/limits.js";
+import { DefaultReconnectPolicy, type ReconnectPolicy } from "./reconnect.js";
 import { REQUEST_TIMEOUT_MS } from "./signal.js";
 import { webTransportFactory, type SessionFactory } from "./transport.js";
 
@@ -36,6 +37,11 @@ export interface RoomOptions {
   fetch?: FetchFn;
   /** Opens WebTransport sessions (default `new WebTransport(…)`); tests inject a fake. */
   sessionFactory?: SessionFactory;
+  /**
+   * When to retry resuming a dropped connection (default: at once, then 100 ms doubling to
+   * 2 s, until the server's grace period is over). Return null to give up.
+   */
+  reconnectPolicy?: ReconnectPolicy;
 }
 
 /** {@link RoomOptions} with every default filled in. */
@@ -49,6 +55,7 @@ export interface ResolvedRoomOptions {
   requestTimeoutMs: number;
   fetch: FetchFn;
   sessionFactory: SessionFactory;
+  reconnectPolicy: ReconnectPolicy;
 }
 
 /** Fills in the defaults. */
@@ -63,5 +70,6 @@ export function resolveOptions(o: RoomOptions = {}): ResolvedRoomOptions {
     requestTimeoutMs: o.requestTimeoutMs ?? REQUEST_TIMEOUT_MS,
     fetch: o.fetch ?? ((input, init) => fetch(input, init)),
     sessionFactory: o.sessionFactory ?? webTransportFactory,
+    reconnectPolicy: o.reconnectPolicy ?? new DefaultReconnectPolicy(),
   };
 }

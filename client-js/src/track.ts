@@ -147,6 +147,8 @@ export abstract class RemoteTrack extends Track {
   abstract handleFrame(frame: MediaFrame): void;
   /** Receive and decode counters. */
   abstract get stats(): DecodeStats;
+  /** Frames were lost (a dropped connection, an undecryptable frame): decode again from the next keyframe. */
+  abstract resync(): void;
   /** Releases the decoder and every attached element. */
   abstract close(): void;
 }
@@ -169,6 +171,10 @@ export class RemoteVideoTrack extends RemoteTrack {
 
   override get stats(): DecodeStats {
     return this.pipeline.stats;
+  }
+
+  override resync(): void {
+    this.pipeline.resync();
   }
 
   /** Calls `listener` with each decoded frame (valid only during the call). Returns an unsubscribe. */
@@ -223,6 +229,10 @@ export class RemoteAudioTrack extends RemoteTrack {
 
   override get stats(): DecodeStats {
     return this.pipeline.stats;
+  }
+
+  override resync(): void {
+    // Every audio frame decodes on its own.
   }
 
   /** The publisher's last audio level (0 loudest … 127 silence), if sent. */

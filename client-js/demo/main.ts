@@ -3,6 +3,8 @@
  * `server` (default: this page's origin), `token`, `autojoin=1`, `camera=1`, `mic=1`.
  * `window.dtDemo` exposes the room and an event log for the browser test.
  *
+ * `adaptive=1` turns on adaptive stream.
+ *
  * Test hook: `relayPort=N` sends every WebTransport session to port N of the same host (a UDP
  * relay the browser test cuts to simulate a network outage).
  */
@@ -63,7 +65,11 @@ function relayedFactory(port: string | null): SessionFactory | undefined {
 }
 
 const sessionFactory = relayedFactory(params.get("relayPort"));
-const room = new Room({ clientDetail: "dark-tower demo", ...(sessionFactory === undefined ? {} : { sessionFactory }) });
+const room = new Room({
+  clientDetail: "dark-tower demo",
+  adaptiveStream: params.get("adaptive") === "1",
+  ...(sessionFactory === undefined ? {} : { sessionFactory }),
+});
 const handle: DemoHandle = { room, events: [], error: undefined };
 window.dtDemo = handle;
 

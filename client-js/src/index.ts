@@ -12,6 +12,8 @@
 export { Room } from "./room.js";
 export { ConnectionState, RoomEvent, type DisconnectReason, type RoomEventCallbacks } from "./room_events.js";
 export type { RoomOptions, VideoCaptureOptions } from "./options.js";
+export type { AdaptiveStreamSettings } from "./adaptive_stream.js";
+export { VideoQuality, type VideoDimensions } from "./subscription.js";
 export { ConnectionQuality, LocalParticipant, Participant, ParticipantRole, RemoteParticipant } from "./participant.js";
 export type { DataPublishOptions, ParticipantPermissions, PublishOptions } from "./participant.js";
 export { LocalTrackPublication, RemoteTrackPublication, TrackPublication, type TrackInfo } from "./publication.js";

@@ -1,5 +1,7 @@
 /** Options of a {@link Room} and their defaults. */
 
+import { resolveAdaptiveStream, type AdaptiveStreamSettings, type ResolvedAdaptiveStream } from "./adaptive_stream.js";
+import { screenPixelDensity } from "./adaptive_stream_dom.js";
 import { DEFAULT_AUDIO_ENCODING, type AudioEncoding } from "./codec/audio_encode.js";
 import { DEFAULT_VIDEO_ENCODING, type VideoEncoding } from "./codec/video_encode.js";
 import type { FetchFn } from "./join.js";
@@ -19,8 +21,14 @@ export interface VideoCaptureOptions {
 
 /** Options of `new Room(options)`. Every field is optional. */
 export interface RoomOptions {
-  /** Receive every track in the meeting without asking (default true). */
+  /** Receive every track in the meeting without asking (default true); else `publication.setSubscribed(true)`. */
   autoSubscribe?: boolean;
+  /**
+   * Let the size and visibility of the elements a remote video track is attached to decide how
+   * it is received (default false): the SFU sends the layer that fits the largest visible
+   * element, and pauses the track while no attached element is visible or the page is hidden.
+   */
+  adaptiveStream?: boolean | AdaptiveStreamSettings;
   /** Camera capture defaults (default 320x240 at 15 fps). */
   videoCaptureDefaults?: Partial<VideoCaptureOptions>;
   /** Video encoding defaults (default VP8, 300 kbit/s, 15 fps, keyframe every 2 s). */
@@ -47,6 +55,7 @@ export interface RoomOptions {
 /** {@link RoomOptions} with every default filled in. */
 export interface ResolvedRoomOptions {
   autoSubscribe: boolean;
+  adaptiveStream: ResolvedAdaptiveStream | undefined;
   videoCaptureDefaults: VideoCaptureOptions;
   videoEncoding: VideoEncoding;
   audioEncoding: AudioEncoding;
@@ -62,6 +71,7 @@ export interface ResolvedRoomOptions {
 export function resolveOptions(o: RoomOptions = {}): ResolvedRoomOptions {
   return {
     autoSubscribe: o.autoSubscribe ?? true,
+    adaptiveStream: resolveAdaptiveStream(o.adaptiveStream, screenPixelDensity),
     videoCaptureDefaults: { width: 320, height: 240, frameRate: 15, ...o.videoCaptureDefaults },
     videoEncoding: { ...DEFAULT_VIDEO_ENCODING, ...o.videoEncoding },
     audioEncoding: { ...DEFAULT_AUDIO_ENCODING, ...o.audioEncoding },

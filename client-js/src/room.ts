@@ -31,6 +31,7 @@ import {
   UnsubscribeSchema,
   type Joined,
   type ServerMessage,
+  type UpdateSubscription,
 } from "./proto/gen/dark_tower/signaling/v1/signaling_pb.js";
 import { MAX_DATAGRAM_FRAME } from "./proto/limits.js";
 import type { MediaFrame } from "./proto/media.js";
@@ -153,7 +154,11 @@ export class Room extends TypedEventEmitter<RoomEventCallbacks> {
         return room.local;
       },
       autoSubscribe: this.options.autoSubscribe,
-      control: (pub, on) => this.setSubscribed(pub, on),
+      control: {
+        setSubscribed: (pub, on) => this.setSubscribed(pub, on),
+        updateSubscription: (pub, update) => this.updateSubscription(update),
+        adaptiveStream: this.options.adaptiveStream,
+      },
       deliver: (frame, pub) => this.deliver(frame, pub),
     });
   }
@@ -491,12 +496,18 @@ export class Room extends TypedEventEmitter<RoomEventCallbacks> {
       if (pub.isSubscribed) return;
       const reply = await conn.signal.request({ case: "subscribe", value: create(SubscribeSchema, { trackId: pub.trackSid }) });
       expectCase(reply, "subscribeAck");
-      this.roster.subscribed(pub, entry.participant);
+      if (this.conn === conn) this.roster.subscribed(pub, entry.participant);
     } else {
       if (!pub.isSubscribed) return;
       conn.signal.send({ case: "unsubscribe", value: create(UnsubscribeSchema, { trackId: pub.trackSid }) });
       this.roster.unsubscribed(pub, entry.participant);
     }
+  }
+
+  private async updateSubscription(update: UpdateSubscription): Promise<void> {
+    const conn = this.conn;
+    if (conn === undefined) throw new ConnectionError("the room is not connected");
+    expectCase(await conn.signal.request({ case: "updateSubscription", value: update }), "ack");
   }
 
   // ---- events from the server ---------------------------------------------------------------

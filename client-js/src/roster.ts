@@ -4,6 +4,7 @@
  * connection and hands it every message that is about the meeting rather than the connection.
  */
 
+import { errorMessage } from "./errors.js";
 import type { TypedEventEmitter } from "./events.js";
 import { connectionQualityFromProto, RemoteParticipant, type LocalParticipant, type Participant } from "./participant.js";
 import type { ParticipantUpdated, Participant as ProtoParticipant, ServerMessage } from "./proto/gen/dark_tower/signaling/v1/signaling_pb.js";
@@ -22,7 +23,7 @@ export interface RosterHost {
   readonly local: LocalParticipant;
   /** Subscribe to every track as it is announced. */
   readonly autoSubscribe: boolean;
-  /** Subscribes or unsubscribes (for publications). */
+  /** Subscription changes (for publications). */
   readonly control: SubscriptionControl;
   /** Hands a received frame of a subscribed track to it (decrypting first, with E2EE). */
   deliver(frame: MediaFrame, pub: RemoteTrackPublication, participant: RemoteParticipant): void;
@@ -113,6 +114,7 @@ export class Roster {
   subscribed(pub: RemoteTrackPublication, participant: RemoteParticipant): void {
     if (pub.isSubscribed) return;
     const track = pub.createTrack();
+    pub.subscriptionStarted().catch((e: unknown) => console.warn("subscription update failed:", errorMessage(e)));
     this.host.events.emit(RoomEvent.TrackSubscribed, track, pub, participant);
     const early = this.pendingFrames.get(pub.info.alias);
     this.pendingFrames.delete(pub.info.alias);

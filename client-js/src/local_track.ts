@@ -102,6 +102,12 @@ export class FrameSequencer {
   }
 }
 
+/**
+ * Replaces a frame's payload before it is sent (E2EE): gets the frame's final header (only its
+ * authenticated fields matter) and the encoded payload.
+ */
+export type PayloadTransform = (header: MediaHeader, payload: Uint8Array) => Uint8Array | Promise<Uint8Array>;
+
 /** Send priority of a group's stream: `group_seq mod (2^31 - 1)` (MEDIA.md 6.1). */
 export function groupSendOrder(groupSeq: bigint): number {
   return Number(groupSeq % 0x7fffffffn);
@@ -138,6 +144,10 @@ export class TrackSender {
   private detached = false;
   /** Bumped when the session changes; writes queued for an older one are skipped. */
   private generation = 0;
+  private transform: PayloadTransform | undefined;
+  private onTransformError: (e: unknown) => void = () => undefined;
+  /** Layers whose current group lost a frame to a failed transform: dropped until a keyframe. */
+  private readonly brokenLayers = new Set<number>();
   /** Counters since the track was published. */
   readonly stats: SenderStats = { framesSent: 0, framesDropped: 0, groups: 0, datagrams: 0, bytes: 0 };
 
@@ -174,8 +184,26 @@ export class TrackSender {
     if (frame.keyframe) this.dropUntilKeyframe = false;
     this.queued++;
     const generation = this.generation;
+    // Encryption starts now (in parallel with earlier frames); writes stay in order.
+    const payload = this.transform === undefined ? frame.payload : this.transform(header, frame.payload);
+    if (payload instanceof Promise) payload.catch(() => undefined);
     this.chain = this.chain
-      .then(() => (generation === this.generation ? this.write(header, frame.payload, opensGroup) : undefined))
+      .then(async () => {
+        if (generation !== this.generation) return;
+        let bytes: Uint8Array;
+        try {
+          bytes = await payload;
+        } catch (e) {
+          this.transformFailed(header.spatialId, e);
+          return;
+        }
+        if (this.brokenLayers.has(header.spatialId) && !opensGroup) {
+          this.stats.framesDropped++;
+          return;
+        }
+        this.brokenLayers.delete(header.spatialId);
+        await this.write(header, bytes, opensGroup);
+      })
       .catch((e: unknown) => {
         if (!this.closed && !this.detached && generation === this.generation) this.onError(e);
       })
@@ -183,6 +211,26 @@ export class TrackSender {
         if (generation === this.generation) this.queued--;
       });
     return true;
+  }
+
+  /**
+   * Transforms every payload before it is sent (E2EE encryption), or stops doing so. A frame
+   * whose transform fails is dropped and reported to `onError`; for video the rest of its
+   * group is dropped too and the encoder is asked for a keyframe (receivers see a gap in the
+   * group and wait for the next keyframe).
+   */
+  setTransform(transform: PayloadTransform | undefined, onError: (e: unknown) => void = () => undefined): void {
+    this.transform = transform;
+    this.onTransformError = onError;
+  }
+
+  private transformFailed(layer: number, e: unknown): void {
+    this.stats.framesDropped++;
+    if (this.sequencer.kind === "video") {
+      this.brokenLayers.add(layer);
+      this.dropUntilKeyframe = true;
+    }
+    this.onTransformError(e);
   }
 
   /** The media session is gone (reconnecting): drops frames until {@link attach}. */

@@ -4,6 +4,7 @@ import { resolveAdaptiveStream, type AdaptiveStreamSettings, type ResolvedAdapti
 import { screenPixelDensity } from "./adaptive_stream_dom.js";
 import { DEFAULT_AUDIO_ENCODING, type AudioEncoding } from "./codec/audio_encode.js";
 import { DEFAULT_VIDEO_ENCODING, type VideoEncoding } from "./codec/video_encode.js";
+import type { E2EEOptions } from "./e2ee/options.js";
 import type { FetchFn } from "./join.js";
 import { PROTOCOL_VERSION } from "./proto/limits.js";
 import { DefaultReconnectPolicy, type ReconnectPolicy } from "./reconnect.js";
@@ -50,6 +51,11 @@ export interface RoomOptions {
    * 2 s, until the server's grace period is over). Return null to give up.
    */
   reconnectPolicy?: ReconnectPolicy;
+  /**
+   * End-to-end encryption (docs/E2EE.md): the key provider and, optionally, the encryption
+   * worker. Turn it on with `room.setE2EEEnabled(true)`.
+   */
+  e2ee?: E2EEOptions;
 }
 
 /** {@link RoomOptions} with every default filled in. */
@@ -65,6 +71,7 @@ export interface ResolvedRoomOptions {
   fetch: FetchFn;
   sessionFactory: SessionFactory;
   reconnectPolicy: ReconnectPolicy;
+  e2ee: E2EEOptions | undefined;
 }
 
 /** Fills in the defaults. */
@@ -81,5 +88,6 @@ export function resolveOptions(o: RoomOptions = {}): ResolvedRoomOptions {
     fetch: o.fetch ?? ((input, init) => fetch(input, init)),
     sessionFactory: o.sessionFactory ?? webTransportFactory,
     reconnectPolicy: o.reconnectPolicy ?? new DefaultReconnectPolicy(),
+    e2ee: o.e2ee,
   };
 }

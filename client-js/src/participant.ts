@@ -339,6 +339,8 @@ export class LocalParticipant extends Participant<LocalTrackPublication> {
       ? new VideoEncodePipeline(track.mediaStreamTrack as MediaStreamVideoTrack, videoEncoding, sink)
       : new AudioEncodePipeline(track.mediaStreamTrack as MediaStreamAudioTrack, audioEncoding, sink);
     const pub = new LocalTrackPublication(info, track, sender, pipeline);
+    const e2ee = engine.e2eeSender(pub);
+    if (e2ee !== undefined) sender.setTransform(e2ee.transform, e2ee.onError);
     this.trackPublications.set(info.sid, pub);
     pipeline.start();
     engine.localTrackPublished(pub);
@@ -369,6 +371,11 @@ export class LocalParticipant extends Participant<LocalTrackPublication> {
       pub.sender.attach(engine.media, engine.mediaDatagrams);
       if ("requestKeyframe" in pub.pipeline) pub.pipeline.requestKeyframe();
     }
+  }
+
+  /** Asks every video encoder for a keyframe (internal: E2EE switched on or off). */
+  requestKeyframes(): void {
+    for (const pub of this.trackPublications.values()) if ("requestKeyframe" in pub.pipeline) pub.pipeline.requestKeyframe();
   }
 
   /** The media session is gone (internal: reconnecting); frames are dropped until {@link mediaReattached}. */

@@ -13,6 +13,7 @@
 
 import { create, fromBinary } from "@bufbuild/protobuf";
 
+import { RoomE2EE, type E2EEStats } from "./e2ee/room_e2ee.js";
 import type { Engine } from "./engine.js";
 import { ConnectionError, DarkTowerError, InvalidUseError, ProtocolError, ServerError, errorMessage } from "./errors.js";
 import { TypedEventEmitter } from "./events.js";
@@ -75,7 +76,7 @@ class Connection implements Engine {
     readonly maxDatagramFrame: number,
     /** Set when the server allows resuming. */
     readonly resumption: Resumption | undefined,
-    private readonly room: Pick<Engine, "participantIds" | "localTrackPublished" | "localTrackUnpublished">,
+    private readonly room: Pick<Engine, "participantIds" | "localTrackPublished" | "localTrackUnpublished" | "e2eeSender">,
   ) {}
 
   get media(): Session {
@@ -95,6 +96,9 @@ class Connection implements Engine {
   }
   localTrackUnpublished(pub: LocalTrackPublication): void {
     this.room.localTrackUnpublished(pub);
+  }
+  e2eeSender(pub: LocalTrackPublication): ReturnType<Engine["e2eeSender"]> {
+    return this.room.e2eeSender(pub);
   }
 }
 
@@ -143,6 +147,7 @@ export class Room extends TypedEventEmitter<RoomEventCallbacks> {
   private connState = ConnectionState.Disconnected;
   private meetingName = "";
   private joined: Joined | undefined;
+  private readonly e2ee: RoomE2EE | undefined;
 
   constructor(options?: RoomOptions) {
     super();
@@ -159,8 +164,11 @@ export class Room extends TypedEventEmitter<RoomEventCallbacks> {
         updateSubscription: (pub, update) => this.updateSubscription(update),
         adaptiveStream: this.options.adaptiveStream,
       },
-      deliver: (frame, pub) => this.deliver(frame, pub),
+      deliver: (frame, pub, participant) => this.deliver(frame, pub, participant),
     });
+    if (this.options.e2ee !== undefined) {
+      this.e2ee = new RoomE2EE(this.options.e2ee, (e, p, pub) => this.emit(RoomEvent.EncryptionError, e, p, pub));
+    }
   }
 
   /** This client's participant (a placeholder until connected). */
@@ -306,12 +314,18 @@ export class Room extends TypedEventEmitter<RoomEventCallbacks> {
         }),
       localTrackPublished: (pub) => this.emit(RoomEvent.LocalTrackPublished, pub, this.local),
       localTrackUnpublished: (pub) => this.emit(RoomEvent.LocalTrackUnpublished, pub, this.local),
+      e2eeSender: (pub) => {
+        const e2ee = this.e2ee;
+        if (e2ee === undefined) return undefined;
+        return { transform: e2ee.senderTransform(), onError: (e) => e2ee.encryptFailed(e, this.local, pub) };
+      },
     });
     this.conn = conn;
     this.joined = joined;
     this.meetingName = joined.meeting?.name ?? "";
     if (joined.participant !== undefined) this.local = new LocalParticipant(joined.participant);
     this.local.bind(conn);
+    this.e2ee?.start(this.local.sid);
     for (const p of joined.others) this.roster.addParticipant(p, false);
     this.runLink(conn, conn.link);
     signal.open();
@@ -482,6 +496,7 @@ export class Room extends TypedEventEmitter<RoomEventCallbacks> {
     conn.signal.fail(reason.message);
     this.local.stopAll();
     this.local.bind(undefined);
+    this.e2ee?.stop();
     this.roster.clear();
     this.setState(ConnectionState.Disconnected);
     this.emit(RoomEvent.Disconnected, reason);
@@ -535,8 +550,35 @@ export class Room extends TypedEventEmitter<RoomEventCallbacks> {
 
   // ---- media --------------------------------------------------------------------------------
 
-  /** A frame of a subscribed track. */
-  private deliver(frame: MediaFrame, pub: RemoteTrackPublication): void {
-    pub.track?.handleFrame(frame);
+  /** A frame of a subscribed track: decrypted first with E2EE on. */
+  private deliver(frame: MediaFrame, pub: RemoteTrackPublication, participant: RemoteParticipant): void {
+    if (this.e2ee !== undefined) this.e2ee.deliver(frame, pub, participant);
+    else pub.track?.handleFrame(frame);
+  }
+
+  // ---- end-to-end encryption ----------------------------------------------------------------
+
+  /**
+   * Turns E2EE on or off for this client (needs `RoomOptions.e2ee`): while on, every frame sent
+   * is encrypted and every frame received must decrypt. Video encoders restart with a keyframe.
+   */
+  setE2EEEnabled(enabled: boolean): Promise<void> {
+    if (this.e2ee === undefined) return Promise.reject(new InvalidUseError("E2EE needs RoomOptions.e2ee with a key provider"));
+    if (this.e2ee.enabled !== enabled) {
+      this.e2ee.enabled = enabled;
+      for (const p of this.roster.participants()) for (const pub of p.trackPublications.values()) pub.track?.resync();
+      this.local.requestKeyframes();
+    }
+    return Promise.resolve();
+  }
+
+  /** Whether E2EE is on. */
+  get isE2EEEnabled(): boolean {
+    return this.e2ee?.enabled ?? false;
+  }
+
+  /** E2EE counters (undefined without `RoomOptions.e2ee`). */
+  get e2eeStats(): E2EEStats | undefined {
+    return this.e2ee?.stats;
   }
 }

@@ -1,5 +1,6 @@
 /** The events a {@link Room} emits, LiveKit-style. */
 
+import type { EncryptionError } from "./e2ee/errors.js";
 import type { ErrorCodeName } from "./proto/error.js";
 import type {
   ConnectionQuality,
@@ -9,7 +10,7 @@ import type {
   ParticipantRole,
   RemoteParticipant,
 } from "./participant.js";
-import type { LocalTrackPublication, RemoteTrackPublication } from "./publication.js";
+import type { LocalTrackPublication, RemoteTrackPublication, TrackPublication } from "./publication.js";
 import type { RemoteTrack } from "./track.js";
 
 /** Connection state of a room. */
@@ -75,6 +76,12 @@ export enum RoomEvent {
   ParticipantReconnected = "participantReconnected",
   /** `(code, message)` — an error the server sent outside any request. */
   ServerError = "serverError",
+  /**
+   * `(error: EncryptionError, participant, publication)` — with E2EE on, a frame of this track
+   * did not decrypt (wrong or missing key: `error.kind`) and was dropped, or a local frame could
+   * not be encrypted. At most twice a second per track.
+   */
+  EncryptionError = "encryptionError",
 }
 
 /** Why the room disconnected. */
@@ -115,4 +122,5 @@ export interface RoomEventCallbacks {
   [RoomEvent.ParticipantReconnecting]: (participant: RemoteParticipant) => void;
   [RoomEvent.ParticipantReconnected]: (participant: RemoteParticipant) => void;
   [RoomEvent.ServerError]: (code: ErrorCodeName, message: string) => void;
+  [RoomEvent.EncryptionError]: (error: EncryptionError, participant: Participant | undefined, publication: TrackPublication | undefined) => void;
 }

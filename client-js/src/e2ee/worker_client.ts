@@ -57,6 +57,12 @@ export class InlineCryptor implements Cryptor {
   }
 }
 
+/**
+ * Request ids, unique per page: an application's worker outlives one connection's cryptor, and a
+ * late answer to the old one must not match a request of the new one.
+ */
+let nextRequestId = 1;
+
 interface Waiter {
   resolve(payload: Uint8Array): void;
   reject(e: Error): void;
@@ -65,7 +71,6 @@ interface Waiter {
 /** In a dedicated worker running `worker.ts`. */
 export class WorkerCryptor implements Cryptor {
   private readonly pending = new Map<number, Waiter>();
-  private nextId = 1;
   private failure: Error | undefined;
 
   constructor(
@@ -103,7 +108,7 @@ export class WorkerCryptor implements Cryptor {
 
   private request(build: (id: number, payload: Uint8Array) => WorkerRequest, payload: Uint8Array): Promise<Uint8Array> {
     if (this.failure !== undefined) return Promise.reject(this.failure);
-    const id = this.nextId++;
+    const id = nextRequestId++;
     const t = transferable(payload);
     return new Promise<Uint8Array>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });

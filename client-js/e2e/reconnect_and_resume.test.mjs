@@ -4,7 +4,8 @@
 // relay is back — Reconnected, as the same participant; bob never sees her leave; video flows
 // both ways afterwards. First an outage alice notices at once (ICMP unreachable, she resumes
 // before the server notices), then a silent one both ends notice by their idle timeouts (bob
-// sees her reconnecting and back). Waits on events and counters, never on fixed sleeps.
+// sees her reconnecting and back), then one that kills only her media session (she closes
+// signaling herself, without Leave, and resumes both). Waits on events and counters, never on fixed sleeps.
 
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
@@ -43,6 +44,7 @@ after(() => {
  * @param {string} meeting
  */
 async function twoBrowsers(meeting) {
+  flowsBefore = relay.flows.length;
   const alice = await joinDemo({ origin, dataDir: server.dataDir, meeting, identity: "alice", query: { relayPort: String(relay.port) } });
   const bob = await joinDemo({ origin, dataDir: server.dataDir, meeting, identity: "bob" });
   return { alice, bob };
@@ -97,6 +99,9 @@ async function expectResumed(alice, bob, aliceSid) {
   return bobEvents.filter((e) => e.includes(":alice"));
 }
 
+/** Relay flows that existed before the current test's alice joined. */
+let flowsBefore = 0;
+
 /** @param {import("./pages.mjs").Joined} j */
 const sidOf = (j) => j.page.evaluate(() => window.dtDemo?.room.localParticipant.sid);
 
@@ -131,6 +136,23 @@ test("a silent outage: bob sees alice reconnecting and back, never leaving", { t
     await waitForEvent(bob.page, "participantReconnected:alice");
     t.diagnostic(`both noticed within ${noticedMs} ms; alice resumed ${Date.now() - cutAt} ms after the outage began`);
     assert.equal(await bob.page.evaluate(() => window.dtDemo?.room.remoteParticipants.get("alice")?.isReconnecting), false);
+    const seen = await expectResumed(alice, bob, aliceSid);
+    t.diagnostic(`bob's view of alice: ${seen.join(", ")}`);
+  });
+});
+
+test("a dead media session alone: the room resumes both sessions", { timeout: 240_000 }, async (t) => {
+  await withTwoBrowsers("e2e-reconnect-media", async (alice, bob) => {
+    const aliceSid = await sidOf(alice);
+    // Alice's flows: signaling first, then media (one QUIC connection each).
+    const flows = relay.flows.slice(flowsBefore);
+    assert.equal(flows.length, 2, `expected alice's signaling and media flows, got ${flows.join(", ")}`);
+    const media = flows[1] ?? "";
+    const cutAt = Date.now();
+    relay.blackholeFlow(media);
+    await waitForEvent(alice.page, "reconnecting");
+    await waitForEvent(alice.page, "reconnected");
+    t.diagnostic(`alice noticed the dead media session after ${Date.now() - cutAt} ms (QUIC idle timeout) and resumed`);
     const seen = await expectResumed(alice, bob, aliceSid);
     t.diagnostic(`bob's view of alice: ${seen.join(", ")}`);
   });

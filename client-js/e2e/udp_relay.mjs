@@ -17,6 +17,12 @@ export class UdpRelay {
     /** @type {Map<string, { socket: dgram.Socket, send: (m: Buffer) => unknown }>} */
     this.upstreams = new Map();
     this.dropping = false;
+    /** Client addresses in the order their first packet came (one per QUIC connection). */
+    /** @type {string[]} */
+    this.flows = [];
+    /** Flows whose packets are dropped, both ways. */
+    /** @type {Set<string>} */
+    this.deadFlows = new Set();
   }
 
   /** Opens the relay port (a new one the first time, the same one after a cut). */
@@ -39,15 +45,15 @@ export class UdpRelay {
    * @param {dgram.RemoteInfo} from
    */
   fromClient(front, msg, from) {
-    if (this.dropping) return;
     const key = `${from.address}:${from.port}`;
+    if (this.dropping || this.deadFlows.has(key)) return;
     let up = this.upstreams.get(key);
     if (up === undefined) {
       const s = dgram.createSocket("udp4");
       /** @type {Buffer[] | undefined} packets waiting for connect() */
       let waiting = [];
       s.on("message", (reply) => {
-        if (this.front === front && !this.dropping) front.send(reply, from.port, from.address);
+        if (this.front === front && !this.dropping && !this.deadFlows.has(key)) front.send(reply, from.port, from.address);
       });
       s.on("error", () => undefined);
       s.connect(this.targetPort, "127.0.0.1", () => {
@@ -56,6 +62,7 @@ export class UdpRelay {
       });
       up = { socket: s, send: (/** @type {Buffer} */ m) => (waiting === undefined ? s.send(m) : waiting.push(m)) };
       this.upstreams.set(key, up);
+      this.flows.push(key);
     }
     up.send(msg);
   }
@@ -71,6 +78,15 @@ export class UdpRelay {
   /** The silent outage: every packet is dropped, both ways. */
   blackhole() {
     this.dropping = true;
+  }
+
+  /**
+   * Silently drops the packets of one flow (one QUIC connection, i.e. one WebTransport session),
+   * both ways, for good.
+   * @param {string} flow
+   */
+  blackholeFlow(flow) {
+    this.deadFlows.add(flow);
   }
 
   /** The network is back. */

@@ -395,7 +395,7 @@ export class Room extends TypedEventEmitter<RoomEventCallbacks> {
   private async connectionLost(conn: Connection, link: Link, why: ConnectionError): Promise<void> {
     if (!this.isCurrent(conn, link)) return;
     const lostAt = Date.now();
-    this.endLink(conn, link);
+    this.endLink(conn, link, "reconnecting");
     if (conn.resumption === undefined) {
       this.finish(conn, { code: undefined, message: why.message, clientInitiated: false });
       return;
@@ -431,16 +431,16 @@ export class Room extends TypedEventEmitter<RoomEventCallbacks> {
     this.emit(RoomEvent.Reconnected);
   }
 
-  /** Stops using `link` and closes its sessions. */
-  private endLink(conn: Connection, link: Link): void {
+  /** Stops using `link` and closes its sessions (code 0: no error; `Leave`, if any, went before). */
+  private endLink(conn: Connection, link: Link, reason: string): void {
     if (link.ended) return;
     link.ended = true;
     if (conn.link === link) conn.signal.detach();
     link.receiver.stop();
     link.mediaDatagrams.close();
     link.signalDatagrams.close();
-    closeQuietly(link.media, 0, "leave");
-    closeQuietly(link.signalSession, 0, "leave");
+    closeQuietly(link.media, 0, reason);
+    closeQuietly(link.signalSession, 0, reason);
   }
 
   private async readSignalDatagrams(conn: Connection, session: Session): Promise<void> {
@@ -492,7 +492,7 @@ export class Room extends TypedEventEmitter<RoomEventCallbacks> {
     if (this.conn !== conn) return;
     this.conn = undefined;
     conn.abort.abort();
-    this.endLink(conn, conn.link);
+    this.endLink(conn, conn.link, reason.clientInitiated ? "leave" : "disconnected");
     conn.signal.fail(reason.message);
     this.local.stopAll();
     this.local.bind(undefined);

@@ -2,22 +2,33 @@
  * Demo page: join with a token, toggle camera and microphone, see everyone. Query parameters:
  * `server` (default: this page's origin), `token`, `autojoin=1`, `camera=1`, `mic=1`.
  * `window.dtDemo` exposes the room and an event log for the browser test.
+ *
+ * `adaptive=1` turns on adaptive stream. `e2ee=PASSPHRASE` encrypts media end to end with that
+ * passphrase (key index 0); `window.dtDemo.keyProvider` rotates it.
+ *
+ * Test hook: `relayPort=N` sends every WebTransport session to port N of the same host (a UDP
+ * relay the browser test cuts to simulate a network outage).
  */
 
 import {
   ConnectionState,
+  ExternalE2EEKeyProvider,
   RemoteVideoTrack,
+  webTransportFactory,
   Room,
   RoomEvent,
   TrackKind,
   TrackSource,
   type RemoteParticipant,
   type RemoteTrack,
+  type SessionFactory,
 } from "../src/index.js";
 
 /** What the browser test reads. */
 export interface DemoHandle {
   room: Room;
+  /** The E2EE keys, with `e2ee=`. */
+  keyProvider: ExternalE2EEKeyProvider | undefined;
   /** Every room event, in order, as "event:detail". */
   events: string[];
   /** The last error, if any. */
@@ -47,8 +58,26 @@ const grid = el("grid", HTMLDivElement);
 serverInput.value = params.get("server") ?? location.origin;
 tokenInput.value = params.get("token") ?? "";
 
-const room = new Room({ clientDetail: "dark-tower demo" });
-const handle: DemoHandle = { room, events: [], error: undefined };
+/** The `relayPort` test hook: every session's URL with its port replaced. */
+function relayedFactory(port: string | null): SessionFactory | undefined {
+  if (port === null) return undefined;
+  return (url, hashes) => {
+    const u = new URL(url);
+    u.port = port;
+    return webTransportFactory(u.toString(), hashes);
+  };
+}
+
+const sessionFactory = relayedFactory(params.get("relayPort"));
+const passphrase = params.get("e2ee");
+const keyProvider = passphrase === null ? undefined : new ExternalE2EEKeyProvider();
+const room = new Room({
+  clientDetail: "dark-tower demo",
+  adaptiveStream: params.get("adaptive") === "1",
+  ...(sessionFactory === undefined ? {} : { sessionFactory }),
+  ...(keyProvider === undefined ? {} : { e2ee: { keyProvider } }),
+});
+const handle: DemoHandle = { room, keyProvider, events: [], error: undefined };
 window.dtDemo = handle;
 
 function log(entry: string): void {
@@ -92,6 +121,12 @@ room
     micButton.disabled = !connected;
     leaveButton.disabled = !connected;
   })
+  .on(RoomEvent.Reconnecting, () => log("reconnecting"))
+  .on(RoomEvent.Reconnected, () => log("reconnected"))
+  .on(RoomEvent.ParticipantReconnecting, (p) => log(`participantReconnecting:${p.identity}`))
+  .on(RoomEvent.ParticipantReconnected, (p) => log(`participantReconnected:${p.identity}`))
+  .on(RoomEvent.ConnectionQualityChanged, (q, p) => log(`connectionQuality:${p.identity}:${q}`))
+  .on(RoomEvent.EncryptionError, (e, p) => log(`encryptionError:${p?.identity ?? ""}:${e.kind}`))
   .on(RoomEvent.ParticipantConnected, (p) => log(`participantConnected:${p.identity}`))
   .on(RoomEvent.ParticipantDisconnected, (p) => log(`participantDisconnected:${p.identity}`))
   .on(RoomEvent.TrackPublished, (pub, p) => log(`trackPublished:${p.identity}:${pub.source}`))
@@ -129,6 +164,11 @@ function fail(e: unknown): void {
 }
 
 async function join(): Promise<void> {
+  if (keyProvider !== undefined && passphrase !== null) {
+    await keyProvider.setKey(passphrase);
+    await room.setE2EEEnabled(true);
+    log("e2ee:on");
+  }
   await room.connect(serverInput.value, tokenInput.value);
   if (params.get("camera") === "1") await room.localParticipant.setCameraEnabled(true);
   if (params.get("mic") === "1") await room.localParticipant.setMicrophoneEnabled(true);

@@ -4,6 +4,7 @@
  * participant.ts from importing room.ts.
  */
 
+import type { PayloadTransform } from "./local_track.js";
 import type { ResolvedRoomOptions } from "./options.js";
 import type { LocalTrackPublication } from "./publication.js";
 import type { SignalClient } from "./signal.js";
@@ -27,4 +28,6 @@ export interface Engine {
   localTrackPublished(pub: LocalTrackPublication): void;
   /** Called after a local track was unpublished. */
   localTrackUnpublished(pub: LocalTrackPublication): void;
+  /** With E2EE configured: how `pub`'s payloads are encrypted and where failures go. */
+  e2eeSender(pub: LocalTrackPublication): { transform: PayloadTransform; onError(e: unknown): void } | undefined;
 }

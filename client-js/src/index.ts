@@ -12,8 +12,10 @@
 export { Room } from "./room.js";
 export { ConnectionState, RoomEvent, type DisconnectReason, type RoomEventCallbacks } from "./room_events.js";
 export type { RoomOptions, VideoCaptureOptions } from "./options.js";
-export { LocalParticipant, Participant, ParticipantRole, RemoteParticipant } from "./participant.js";
-export type { DataPublishOptions, PublishOptions } from "./participant.js";
+export type { AdaptiveStreamSettings } from "./adaptive_stream.js";
+export { VideoQuality, type VideoDimensions } from "./subscription.js";
+export { ConnectionQuality, LocalParticipant, Participant, ParticipantRole, RemoteParticipant } from "./participant.js";
+export type { DataPublishOptions, ParticipantPermissions, PublishOptions } from "./participant.js";
 export { LocalTrackPublication, RemoteTrackPublication, TrackPublication, type TrackInfo } from "./publication.js";
 export {
   LocalAudioTrack,
@@ -46,16 +48,21 @@ export {
   DEFAULT_PBKDF2_SALT,
   DEFAULT_ROTATION_WINDOW_MS,
   EncryptionError,
+  ExternalE2EEKeyProvider,
   FrameDecryptor,
   FrameEncryptor,
   KeyError,
   KeyProvider,
   baseKeyFromPassphrase,
+  type E2EEOptions,
+  type E2EEStats,
   type EncryptionErrorKind,
+  type ExternalE2EEKeyProviderOptions,
   type KeyErrorKind,
   type KeyProviderOptions,
   type PassphraseParams,
 } from "./e2ee/index.js";
 export { TypedEventEmitter } from "./events.js";
-export type { Session, SessionFactory } from "./transport.js";
+export { webTransportFactory, type Session, type SessionFactory } from "./transport.js";
+export { DefaultReconnectPolicy, type ReconnectContext, type ReconnectPolicy } from "./reconnect.js";
 export { SDK_NAME, SDK_VERSION } from "./version.js";

@@ -102,6 +102,12 @@ export class FrameSequencer {
   }
 }
 
+/**
+ * Replaces a frame's payload before it is sent (E2EE): gets the frame's final header (only its
+ * authenticated fields matter) and the encoded payload.
+ */
+export type PayloadTransform = (header: MediaHeader, payload: Uint8Array) => Uint8Array | Promise<Uint8Array>;
+
 /** Send priority of a group's stream: `group_seq mod (2^31 - 1)` (MEDIA.md 6.1). */
 export function groupSendOrder(groupSeq: bigint): number {
   return Number(groupSeq % 0x7fffffffn);
@@ -134,6 +140,14 @@ export class TrackSender {
   private queued = 0;
   private dropUntilKeyframe = false;
   private closed = false;
+  /** No media session (reconnecting): frames are dropped. */
+  private detached = false;
+  /** Bumped when the session changes; writes queued for an older one are skipped. */
+  private generation = 0;
+  private transform: PayloadTransform | undefined;
+  private onTransformError: (e: unknown) => void = () => undefined;
+  /** Layers whose current group lost a frame to a failed transform: dropped until a keyframe. */
+  private readonly brokenLayers = new Set<number>();
   /** Counters since the track was published. */
   readonly stats: SenderStats = { framesSent: 0, framesDropped: 0, groups: 0, datagrams: 0, bytes: 0 };
 
@@ -141,8 +155,8 @@ export class TrackSender {
     alias: number,
     kind: "audio" | "video",
     layers: number,
-    private readonly session: Session,
-    private readonly datagrams: DatagramWriter,
+    private session: Session,
+    private datagrams: DatagramWriter,
     private readonly maxDatagramFrame: number = MAX_DATAGRAM_FRAME,
     private readonly maxQueued: number = 30,
     private readonly onError: (e: unknown) => void = (e) => console.warn("media send failed:", errorMessage(e)),
@@ -154,6 +168,13 @@ export class TrackSender {
   send(frame: OutgoingFrame): boolean {
     if (this.closed) return false;
     const video = this.sequencer.kind === "video";
+    if (this.detached) {
+      // Reconnecting: nothing to send on. Video starts again with a keyframe (MEDIA.md: a new
+      // session needs a new group), which the room asks the encoder for on reattaching.
+      this.stats.framesDropped++;
+      this.dropUntilKeyframe = video;
+      return true;
+    }
     if (video && !frame.keyframe && (this.dropUntilKeyframe || this.queued >= this.maxQueued)) {
       this.dropUntilKeyframe = true;
       this.stats.framesDropped++;
@@ -162,15 +183,73 @@ export class TrackSender {
     const { header, opensGroup } = this.sequencer.next(frame);
     if (frame.keyframe) this.dropUntilKeyframe = false;
     this.queued++;
+    const generation = this.generation;
+    // Encryption starts now (in parallel with earlier frames); writes stay in order.
+    const payload = this.transform === undefined ? frame.payload : this.transform(header, frame.payload);
+    if (payload instanceof Promise) payload.catch(() => undefined);
     this.chain = this.chain
-      .then(() => this.write(header, frame.payload, opensGroup))
+      .then(async () => {
+        if (generation !== this.generation) return;
+        let bytes: Uint8Array;
+        try {
+          bytes = await payload;
+        } catch (e) {
+          this.transformFailed(header.spatialId, e);
+          return;
+        }
+        if (this.brokenLayers.has(header.spatialId) && !opensGroup) {
+          this.stats.framesDropped++;
+          return;
+        }
+        this.brokenLayers.delete(header.spatialId);
+        await this.write(header, bytes, opensGroup);
+      })
       .catch((e: unknown) => {
-        if (!this.closed) this.onError(e);
+        if (!this.closed && !this.detached && generation === this.generation) this.onError(e);
       })
       .finally(() => {
-        this.queued--;
+        if (generation === this.generation) this.queued--;
       });
     return true;
+  }
+
+  /**
+   * Transforms every payload before it is sent (E2EE encryption), or stops doing so. A frame
+   * whose transform fails is dropped and reported to `onError`; for video the rest of its
+   * group is dropped too and the encoder is asked for a keyframe (receivers see a gap in the
+   * group and wait for the next keyframe).
+   */
+  setTransform(transform: PayloadTransform | undefined, onError: (e: unknown) => void = () => undefined): void {
+    this.transform = transform;
+    this.onTransformError = onError;
+  }
+
+  private transformFailed(layer: number, e: unknown): void {
+    this.stats.framesDropped++;
+    if (this.sequencer.kind === "video") {
+      this.brokenLayers.add(layer);
+      this.dropUntilKeyframe = true;
+    }
+    this.onTransformError(e);
+  }
+
+  /** The media session is gone (reconnecting): drops frames until {@link attach}. */
+  detach(): void {
+    this.detached = true;
+    this.generation++;
+    this.queued = 0;
+    this.chain = Promise.resolve();
+    for (const w of this.streams) w?.abort().catch(() => undefined);
+    this.streams.length = 0;
+  }
+
+  /** Sends on a new media session (after a resume); video waits for its next keyframe. */
+  attach(session: Session, datagrams: DatagramWriter): void {
+    if (!this.detached) this.detach();
+    this.session = session;
+    this.datagrams = datagrams;
+    this.detached = false;
+    this.dropUntilKeyframe = this.sequencer.kind === "video";
   }
 
   /** Resolves when every queued frame has been handed to the transport. */

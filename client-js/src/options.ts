@@ -1,9 +1,13 @@
 /** Options of a {@link Room} and their defaults. */
 
+import { resolveAdaptiveStream, type AdaptiveStreamSettings, type ResolvedAdaptiveStream } from "./adaptive_stream.js";
+import { screenPixelDensity } from "./adaptive_stream_dom.js";
 import { DEFAULT_AUDIO_ENCODING, type AudioEncoding } from "./codec/audio_encode.js";
 import { DEFAULT_VIDEO_ENCODING, type VideoEncoding } from "./codec/video_encode.js";
+import type { E2EEOptions } from "./e2ee/options.js";
 import type { FetchFn } from "./join.js";
 import { PROTOCOL_VERSION } from "./proto/limits.js";
+import { DefaultReconnectPolicy, type ReconnectPolicy } from "./reconnect.js";
 import { REQUEST_TIMEOUT_MS } from "./signal.js";
 import { webTransportFactory, type SessionFactory } from "./transport.js";
 
@@ -18,8 +22,14 @@ export interface VideoCaptureOptions {
 
 /** Options of `new Room(options)`. Every field is optional. */
 export interface RoomOptions {
-  /** Receive every track in the meeting without asking (default true). */
+  /** Receive every track in the meeting without asking (default true); else `publication.setSubscribed(true)`. */
   autoSubscribe?: boolean;
+  /**
+   * Let the size and visibility of the elements a remote video track is attached to decide how
+   * it is received (default false): the SFU sends the layer that fits the largest visible
+   * element, and pauses the track while no attached element is visible or the page is hidden.
+   */
+  adaptiveStream?: boolean | AdaptiveStreamSettings;
   /** Camera capture defaults (default 320x240 at 15 fps). */
   videoCaptureDefaults?: Partial<VideoCaptureOptions>;
   /** Video encoding defaults (default VP8, 300 kbit/s, 15 fps, keyframe every 2 s). */
@@ -36,11 +46,22 @@ export interface RoomOptions {
   fetch?: FetchFn;
   /** Opens WebTransport sessions (default `new WebTransport(…)`); tests inject a fake. */
   sessionFactory?: SessionFactory;
+  /**
+   * When to retry resuming a dropped connection (default: at once, then 100 ms doubling to
+   * 2 s, until the server's grace period is over). Return null to give up.
+   */
+  reconnectPolicy?: ReconnectPolicy;
+  /**
+   * End-to-end encryption (docs/E2EE.md): the key provider and, optionally, the encryption
+   * worker. Turn it on with `room.setE2EEEnabled(true)`.
+   */
+  e2ee?: E2EEOptions;
 }
 
 /** {@link RoomOptions} with every default filled in. */
 export interface ResolvedRoomOptions {
   autoSubscribe: boolean;
+  adaptiveStream: ResolvedAdaptiveStream | undefined;
   videoCaptureDefaults: VideoCaptureOptions;
   videoEncoding: VideoEncoding;
   audioEncoding: AudioEncoding;
@@ -49,12 +70,15 @@ export interface ResolvedRoomOptions {
   requestTimeoutMs: number;
   fetch: FetchFn;
   sessionFactory: SessionFactory;
+  reconnectPolicy: ReconnectPolicy;
+  e2ee: E2EEOptions | undefined;
 }
 
 /** Fills in the defaults. */
 export function resolveOptions(o: RoomOptions = {}): ResolvedRoomOptions {
   return {
     autoSubscribe: o.autoSubscribe ?? true,
+    adaptiveStream: resolveAdaptiveStream(o.adaptiveStream, screenPixelDensity),
     videoCaptureDefaults: { width: 320, height: 240, frameRate: 15, ...o.videoCaptureDefaults },
     videoEncoding: { ...DEFAULT_VIDEO_ENCODING, ...o.videoEncoding },
     audioEncoding: { ...DEFAULT_AUDIO_ENCODING, ...o.audioEncoding },
@@ -63,5 +87,7 @@ export function resolveOptions(o: RoomOptions = {}): ResolvedRoomOptions {
     requestTimeoutMs: o.requestTimeoutMs ?? REQUEST_TIMEOUT_MS,
     fetch: o.fetch ?? ((input, init) => fetch(input, init)),
     sessionFactory: o.sessionFactory ?? webTransportFactory,
+    reconnectPolicy: o.reconnectPolicy ?? new DefaultReconnectPolicy(),
+    e2ee: o.e2ee,
   };
 }

@@ -9,14 +9,23 @@ import { ConnectionError, InvalidUseError, TooLargeError } from "./errors.js";
 import { TrackSender } from "./local_track.js";
 import type { VideoCaptureOptions } from "./options.js";
 import {
+  ConnectionQualityLevel,
   PublishTrackSchema,
   Role,
+  SetMetadataSchema,
   SendDataSchema,
   SimulcastLayerSchema,
   UnpublishTrackSchema,
   type Participant as ProtoParticipant,
+  type SetMetadata,
 } from "./proto/gen/dark_tower/signaling/v1/signaling_pb.js";
-import { MAX_DATA_TOPIC, MAX_RELIABLE_DATA, MAX_UNRELIABLE_DATA } from "./proto/limits.js";
+import {
+  MAX_DATA_TOPIC,
+  MAX_PARTICIPANT_METADATA,
+  MAX_PARTICIPANT_NAME,
+  MAX_RELIABLE_DATA,
+  MAX_UNRELIABLE_DATA,
+} from "./proto/limits.js";
 import { encodeClientBody } from "./proto/signal.js";
 import { LocalTrackPublication, trackInfoFromProto, type RemoteTrackPublication, type TrackPublication } from "./publication.js";
 import { expectCase } from "./signal.js";
@@ -26,6 +35,7 @@ import {
   TrackKind,
   TrackSource,
   kindToProto,
+  sourceFromProto,
   sourceToProto,
   type LocalTrack,
 } from "./track.js";
@@ -54,15 +64,70 @@ function roleFromProto(r: Role): ParticipantRole {
   }
 }
 
+/** How well a participant's connection works (from the server's `ConnectionQuality`). */
+export enum ConnectionQuality {
+  Excellent = "excellent",
+  Good = "good",
+  Poor = "poor",
+  /** Reconnecting: no connection now. */
+  Lost = "lost",
+  Unknown = "unknown",
+}
+
+/** The quality level of the signaling enum. */
+export function connectionQualityFromProto(q: ConnectionQualityLevel): ConnectionQuality {
+  switch (q) {
+    case ConnectionQualityLevel.EXCELLENT:
+      return ConnectionQuality.Excellent;
+    case ConnectionQualityLevel.GOOD:
+      return ConnectionQuality.Good;
+    case ConnectionQualityLevel.POOR:
+      return ConnectionQuality.Poor;
+    case ConnectionQualityLevel.LOST:
+      return ConnectionQuality.Lost;
+    default:
+      return ConnectionQuality.Unknown;
+  }
+}
+
+/** What a participant may do now (from its token, changed live by moderators). */
+export interface ParticipantPermissions {
+  canPublish: boolean;
+  /** Empty means every source. */
+  canPublishSources: TrackSource[];
+  canSubscribe: boolean;
+  canPublishData: boolean;
+}
+
+function permissionsFromProto(p: ProtoParticipant["permissions"]): ParticipantPermissions | undefined {
+  if (p === undefined) return undefined;
+  return {
+    canPublish: p.canPublish,
+    canPublishSources: p.canPublishSources.map(sourceFromProto),
+    canSubscribe: p.canSubscribe,
+    canPublishData: p.canPublishData,
+  };
+}
+
+function samePermissions(a: ParticipantPermissions | undefined, b: ParticipantPermissions | undefined): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+/** What changed in a participant with a `ParticipantUpdated` (previous values). */
+export interface ParticipantChanges {
+  name?: string;
+  metadata?: string;
+  role?: ParticipantRole;
+  permissions?: ParticipantPermissions | undefined;
+  reconnecting?: boolean;
+}
+
 /** What local and remote participants have in common. */
 export class Participant<P extends TrackPublication = TrackPublication> {
   /** Server-assigned id of this session ("PA_…"). */
   readonly sid: string;
   /** Identity (the token's `sub`). */
   readonly identity: string;
-  /** Display name. */
-  readonly name: string;
-  readonly role: ParticipantRole;
   /** Join time, microseconds since the epoch. */
   readonly joinedAtUs: bigint;
   /** Published tracks by track sid. */
@@ -71,13 +136,65 @@ export class Participant<P extends TrackPublication = TrackPublication> {
   audioLevel = 0;
   /** In the last `ActiveSpeakers` list. */
   isSpeaking = false;
+  /** The last connection quality the server reported. */
+  connectionQuality = ConnectionQuality.Unknown;
+  /** Round-trip time of its signaling connection in ms, with the last quality report. */
+  connectionRttMs: number | undefined;
+  /** Fraction of its packets lost (0 to 1), with the last quality report. */
+  connectionLoss: number | undefined;
+  private info: { name: string; metadata: string; role: ParticipantRole; permissions: ParticipantPermissions | undefined; reconnecting: boolean };
 
   constructor(p: ProtoParticipant) {
     this.sid = p.id;
     this.identity = p.identity;
-    this.name = p.name;
-    this.role = roleFromProto(p.role);
     this.joinedAtUs = p.joinedAtUs;
+    this.info = {
+      name: p.name,
+      metadata: p.metadata,
+      role: roleFromProto(p.role),
+      permissions: permissionsFromProto(p.permissions),
+      reconnecting: p.reconnecting,
+    };
+  }
+
+  /** Display name. */
+  get name(): string {
+    return this.info.name;
+  }
+  /** Free-form application data (at most 16 KiB), set by itself or a moderator. */
+  get metadata(): string {
+    return this.info.metadata;
+  }
+  get role(): ParticipantRole {
+    return this.info.role;
+  }
+  /** What it may do, when the server said. */
+  get permissions(): ParticipantPermissions | undefined {
+    return this.info.permissions;
+  }
+  /** Its connection dropped; the server expects it back within the resume grace period. */
+  get isReconnecting(): boolean {
+    return this.info.reconnecting;
+  }
+
+  /** Takes the fields of a `ParticipantUpdated` (internal); returns the previous values of those that changed. */
+  updateInfo(p: ProtoParticipant): ParticipantChanges {
+    const next = {
+      name: p.name,
+      metadata: p.metadata,
+      role: roleFromProto(p.role),
+      permissions: permissionsFromProto(p.permissions) ?? this.info.permissions,
+      reconnecting: p.reconnecting,
+    };
+    const prev = this.info;
+    const changes: ParticipantChanges = {};
+    if (next.name !== prev.name) changes.name = prev.name;
+    if (next.metadata !== prev.metadata) changes.metadata = prev.metadata;
+    if (next.role !== prev.role) changes.role = prev.role;
+    if (!samePermissions(next.permissions, prev.permissions)) changes.permissions = prev.permissions;
+    if (next.reconnecting !== prev.reconnecting) changes.reconnecting = prev.reconnecting;
+    this.info = next;
+    return changes;
   }
 
   /** The publication of `source`, if any. */
@@ -222,6 +339,8 @@ export class LocalParticipant extends Participant<LocalTrackPublication> {
       ? new VideoEncodePipeline(track.mediaStreamTrack as MediaStreamVideoTrack, videoEncoding, sink)
       : new AudioEncodePipeline(track.mediaStreamTrack as MediaStreamAudioTrack, audioEncoding, sink);
     const pub = new LocalTrackPublication(info, track, sender, pipeline);
+    const e2ee = engine.e2eeSender(pub);
+    if (e2ee !== undefined) sender.setTransform(e2ee.transform, e2ee.onError);
     this.trackPublications.set(info.sid, pub);
     pipeline.start();
     engine.localTrackPublished(pub);
@@ -241,6 +360,44 @@ export class LocalParticipant extends Participant<LocalTrackPublication> {
       engine.localTrackUnpublished(pub);
     }
     await pub.sender.flushed();
+  }
+
+  /**
+   * The media session changed (internal: after a resume): every publication sends on the new
+   * one, video starting again with a keyframe.
+   */
+  mediaReattached(engine: Engine): void {
+    for (const pub of this.trackPublications.values()) {
+      pub.sender.attach(engine.media, engine.mediaDatagrams);
+      if ("requestKeyframe" in pub.pipeline) pub.pipeline.requestKeyframe();
+    }
+  }
+
+  /** Asks every video encoder for a keyframe (internal: E2EE switched on or off). */
+  requestKeyframes(): void {
+    for (const pub of this.trackPublications.values()) if ("requestKeyframe" in pub.pipeline) pub.pipeline.requestKeyframe();
+  }
+
+  /** The media session is gone (internal: reconnecting); frames are dropped until {@link mediaReattached}. */
+  mediaDetached(): void {
+    for (const pub of this.trackPublications.values()) pub.sender.detach();
+  }
+
+  /** Changes this participant's metadata (at most 16 KiB); everyone gets `ParticipantMetadataChanged`. */
+  async setMetadata(metadata: string): Promise<void> {
+    const size = new TextEncoder().encode(metadata).length;
+    if (size > MAX_PARTICIPANT_METADATA) throw new TooLargeError(size, MAX_PARTICIPANT_METADATA);
+    await this.sendMetadata(create(SetMetadataSchema, { metadata }));
+  }
+
+  /** Changes this participant's display name (at most 256 bytes); everyone gets `ParticipantNameChanged`. */
+  async setName(name: string): Promise<void> {
+    if (new TextEncoder().encode(name).length > MAX_PARTICIPANT_NAME) throw new InvalidUseError("name longer than 256 bytes");
+    await this.sendMetadata(create(SetMetadataSchema, { name }));
+  }
+
+  private async sendMetadata(value: SetMetadata): Promise<void> {
+    expectCase(await this.connected().signal.request({ case: "setMetadata", value }), "ack");
   }
 
   /** Stops every publication (internal: on disconnect). */

@@ -1,9 +1,20 @@
 /** Track publications: what is known about a published track, with the track once there is one. */
 
+import { AdaptiveStreamController, type ResolvedAdaptiveStream } from "./adaptive_stream.js";
 import type { AudioEncodePipeline } from "./codec/audio_encode.js";
 import type { VideoEncodePipeline } from "./codec/video_encode.js";
 import type { TrackSender } from "./local_track.js";
-import type { SimulcastLayer, Track as ProtoTrack } from "./proto/gen/dark_tower/signaling/v1/signaling_pb.js";
+import { errorMessage } from "./errors.js";
+import type { SimulcastLayer, Track as ProtoTrack, UpdateSubscription } from "./proto/gen/dark_tower/signaling/v1/signaling_pb.js";
+import {
+  defaultSubscriptionSettings,
+  isDefaultUpdate,
+  sameUpdate,
+  subscriptionUpdate,
+  type SubscriptionSettings,
+  type VideoDimensions,
+  type VideoQuality,
+} from "./subscription.js";
 import {
   RemoteAudioTrack,
   RemoteVideoTrack,
@@ -79,12 +90,23 @@ export class TrackPublication {
   }
 }
 
-/** Subscribes or unsubscribes a remote track (implemented by the room). */
-export type SubscriptionControl = (pub: RemoteTrackPublication, subscribed: boolean) => Promise<void>;
+/** What a remote publication needs from its room (implemented by the room). */
+export interface SubscriptionControl {
+  /** Subscribes or unsubscribes. */
+  setSubscribed(pub: RemoteTrackPublication, subscribed: boolean): Promise<void>;
+  /** Sends `UpdateSubscription` and waits for its `Ack`. */
+  updateSubscription(pub: RemoteTrackPublication, update: UpdateSubscription): Promise<void>;
+  /** Adaptive stream settings, when `RoomOptions.adaptiveStream` is on. */
+  readonly adaptiveStream: ResolvedAdaptiveStream | undefined;
+}
 
 /** A track another participant publishes. */
 export class RemoteTrackPublication extends TrackPublication {
   private remoteTrack: RemoteTrack | undefined;
+  private readonly settings: SubscriptionSettings = defaultSubscriptionSettings();
+  private adaptive: AdaptiveStreamController | undefined;
+  /** The last `UpdateSubscription` sent for the current subscription. */
+  private sent: UpdateSubscription | undefined;
 
   constructor(
     info: TrackInfo,
@@ -104,23 +126,107 @@ export class RemoteTrackPublication extends TrackPublication {
 
   /** Starts or stops receiving the track (not needed with `autoSubscribe`). */
   setSubscribed(subscribed: boolean): Promise<void> {
-    return this.control(this, subscribed);
+    return this.control.setSubscribed(this, subscribed);
+  }
+
+  /** False after `setEnabled(false)`: the subscription is paused. */
+  get isEnabled(): boolean {
+    return this.settings.enabled;
+  }
+
+  /** The quality asked for with {@link setVideoQuality} (undefined: the highest). */
+  get videoQuality(): VideoQuality | undefined {
+    return this.settings.quality;
+  }
+
+  /** The size given with {@link setVideoDimensions}, if any. */
+  get dimensions(): VideoDimensions | undefined {
+    return this.settings.dimensions;
+  }
+
+  /**
+   * Pauses (`false`) or resumes receiving the track while staying subscribed: the SFU stops
+   * forwarding it and, on resuming, starts again from a keyframe.
+   */
+  setEnabled(enabled: boolean): Promise<void> {
+    this.settings.enabled = enabled;
+    return this.sync();
+  }
+
+  /** Receives a simulcast video track at most at `quality` (low: layer 0, medium: 1, high: all). */
+  setVideoQuality(quality: VideoQuality): Promise<void> {
+    this.settings.quality = quality;
+    return this.sync();
+  }
+
+  /** The size the track is rendered at, in device pixels: the SFU sends the largest layer that fits. */
+  setVideoDimensions(dimensions: VideoDimensions): Promise<void> {
+    this.settings.dimensions = { width: dimensions.width, height: dimensions.height };
+    return this.sync();
+  }
+
+  /** The `UpdateSubscription` the current settings make. */
+  subscriptionUpdate(): UpdateSubscription {
+    return subscriptionUpdate(this.trackSid, this.settings, this.info.layers.length, this.adaptive?.reported);
+  }
+
+  /** Sends the settings if the track is received and they changed. */
+  private async sync(): Promise<void> {
+    if (!this.isSubscribed) return;
+    const update = this.subscriptionUpdate();
+    if (sameUpdate(this.sent, update)) return;
+    this.sent = update;
+    try {
+      await this.control.updateSubscription(this, update);
+    } catch (e) {
+      if (this.sent === update) this.sent = undefined;
+      throw e;
+    }
+  }
+
+  /**
+   * The subscription started (internal): sends the settings given before, unless they are the
+   * defaults a new subscription starts with.
+   */
+  subscriptionStarted(): Promise<void> {
+    this.sent = undefined;
+    if (isDefaultUpdate(this.subscriptionUpdate())) {
+      this.sent = this.subscriptionUpdate();
+      return Promise.resolve();
+    }
+    return this.sync();
   }
 
   /** Creates the track (internal: the room calls it when the subscription starts). */
   createTrack(): RemoteTrack {
-    this.remoteTrack ??=
-      this.info.kind === TrackKind.Audio
-        ? new RemoteAudioTrack(this.info.source, this.info.sid, this.info.codec)
-        : new RemoteVideoTrack(this.info.source, this.info.sid, this.info.codec);
-    return this.remoteTrack;
+    if (this.remoteTrack !== undefined) return this.remoteTrack;
+    if (this.info.kind === TrackKind.Audio) {
+      this.remoteTrack = new RemoteAudioTrack(this.info.source, this.info.sid, this.info.codec);
+      return this.remoteTrack;
+    }
+    const video = new RemoteVideoTrack(this.info.source, this.info.sid, this.info.codec);
+    const a = this.control.adaptiveStream;
+    if (a !== undefined) {
+      const adaptive = new AdaptiveStreamController(
+        () => void this.sync().catch((e: unknown) => console.warn("adaptive stream update failed:", errorMessage(e))),
+        a.pixelDensity,
+        { debounceMs: a.debounceMs, pauseInBackground: a.pauseVideoInBackground },
+      );
+      this.adaptive = adaptive;
+      video.useAdaptiveStream(adaptive);
+    }
+    this.remoteTrack = video;
+    return video;
   }
 
   /** Closes and forgets the track (internal). */
   dropTrack(): RemoteTrack | undefined {
     const t = this.remoteTrack;
     t?.close();
+    this.adaptive?.dispose();
+    this.adaptive = undefined;
     this.remoteTrack = undefined;
+    this.sent = undefined;
     return t;
   }
 }

@@ -1,24 +1,29 @@
 /**
- * Joining a meeting and following it (mirrors `dark_tower_client::room`), with LiveKit's shape:
- * `new Room(options)`, `await room.connect(serverUrl, token)`, events from {@link RoomEvent},
- * `room.remoteParticipants`, `await room.disconnect()`.
+ * Joining a meeting and following it (mirrors `dark_tower_client::room` and `reconnect`), with
+ * LiveKit's shape: `new Room(options)`, `await room.connect(serverUrl, token)`, events from
+ * {@link RoomEvent}, `room.remoteParticipants`, `await room.disconnect()`.
  *
  * Connect flow (proto/README.md section 1): `POST /v1/join` → WebTransport to
  * `signal_url?access_token=…` → `Join` on the first bidirectional stream → `Joined` → WebTransport
- * to `media.url?ticket=…`.
+ * to `media.url?ticket=…`. When the connection drops (not after `disconnect()` or a server
+ * `Disconnect`), the room resumes it (`reconnect.ts`): {@link RoomEvent.Reconnecting}, a new
+ * signaling session with the resume token, `Resumed`, a new media session, then
+ * {@link RoomEvent.Reconnected}; or {@link RoomEvent.Disconnected} once the grace period is over.
  */
 
 import { create, fromBinary } from "@bufbuild/protobuf";
 
+import { RoomE2EE, type E2EEStats } from "./e2ee/room_e2ee.js";
 import type { Engine } from "./engine.js";
 import { ConnectionError, DarkTowerError, InvalidUseError, ProtocolError, ServerError, errorMessage } from "./errors.js";
 import { TypedEventEmitter } from "./events.js";
-import { certificateHashes, joinHttp } from "./join.js";
+import { certificateHashes, joinHttp, type JoinResponse } from "./join.js";
 import { MediaReceiver } from "./media.js";
 import { resolveOptions, type ResolvedRoomOptions, type RoomOptions } from "./options.js";
-import { LocalParticipant, RemoteParticipant, type Participant } from "./participant.js";
+import { LocalParticipant, type RemoteParticipant } from "./participant.js";
 import { errorCodeFromWire, type ErrorCodeName } from "./proto/error.js";
 import {
+  ClientInfoSchema,
   ClientMessageSchema,
   LeaveSchema,
   ParticipantSchema,
@@ -26,29 +31,75 @@ import {
   SubscribeSchema,
   UnsubscribeSchema,
   type Joined,
-  type Participant as ProtoParticipant,
   type ServerMessage,
+  type UpdateSubscription,
 } from "./proto/gen/dark_tower/signaling/v1/signaling_pb.js";
 import { MAX_DATAGRAM_FRAME } from "./proto/limits.js";
 import type { MediaFrame } from "./proto/media.js";
-import { RemoteTrackPublication, trackInfoFromProto, type LocalTrackPublication } from "./publication.js";
+import type { LocalTrackPublication, RemoteTrackPublication } from "./publication.js";
+import { resume, type Resumption } from "./reconnect.js";
 import { ConnectionState, RoomEvent, type DisconnectReason, type RoomEventCallbacks } from "./room_events.js";
+import { Roster } from "./roster.js";
 import { SignalClient, expectCase, type ServerBody } from "./signal.js";
 import { DatagramWriter, type Session } from "./transport.js";
 import { SDK_NAME, SDK_VERSION } from "./version.js";
 
 /** How long `disconnect()` waits for the server to close the session after `Leave`. */
 const LEAVE_WAIT_MS = 2000;
-/** Frames kept per unknown track alias until the track is announced. */
-const MAX_PENDING_FRAMES = 256;
-const MAX_PENDING_ALIASES = 32;
+/** After the media session ends, how long to wait for signaling to say why before resuming. */
+const MEDIA_END_SETTLE_MS = 300;
 
-/** Everything that exists only while connected. */
-interface Connection extends Engine {
+/** One generation of the connection: both sessions, replaced as a whole by a resume. */
+interface Link {
   readonly signalSession: Session;
+  readonly media: Session;
   readonly receiver: MediaReceiver;
+  readonly mediaDatagrams: DatagramWriter;
+  readonly signalDatagrams: DatagramWriter;
+  /** Set once the link is given up (lost or torn down). */
+  ended: boolean;
+}
+
+/** Everything that exists while connected, across resumes; what participants use. */
+class Connection implements Engine {
   /** The server's `Disconnect`, if it sent one. */
-  disconnect: { code: ErrorCodeName | undefined; message: string } | undefined;
+  serverDisconnect: { code: ErrorCodeName | undefined; message: string } | undefined;
+  /** `disconnect()` was called. */
+  disconnecting = false;
+  /** Cancels a resume in progress. */
+  readonly abort = new AbortController();
+
+  constructor(
+    readonly options: ResolvedRoomOptions,
+    readonly signal: SignalClient,
+    public link: Link,
+    readonly maxDatagramFrame: number,
+    /** Set when the server allows resuming. */
+    readonly resumption: Resumption | undefined,
+    private readonly room: Pick<Engine, "participantIds" | "localTrackPublished" | "localTrackUnpublished" | "e2eeSender">,
+  ) {}
+
+  get media(): Session {
+    return this.link.media;
+  }
+  get mediaDatagrams(): DatagramWriter {
+    return this.link.mediaDatagrams;
+  }
+  get signalDatagrams(): DatagramWriter {
+    return this.link.signalDatagrams;
+  }
+  participantIds(identities: readonly string[]): string[] {
+    return this.room.participantIds(identities);
+  }
+  localTrackPublished(pub: LocalTrackPublication): void {
+    this.room.localTrackPublished(pub);
+  }
+  localTrackUnpublished(pub: LocalTrackPublication): void {
+    this.room.localTrackUnpublished(pub);
+  }
+  e2eeSender(pub: LocalTrackPublication): ReturnType<Engine["e2eeSender"]> {
+    return this.room.e2eeSender(pub);
+  }
 }
 
 function awaitReady(session: Session, what: string): Promise<void> {
@@ -70,29 +121,64 @@ function closeQuietly(session: Session | undefined, code: number, reason: string
   }
 }
 
+/** How a session ended: closed with this info, lost (`closed` rejected), or not yet (after `ms`). */
+async function sessionOutcome(session: Session, ms: number): Promise<WebTransportCloseInfo | "lost" | "open"> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const r = await Promise.race([
+    session.closed.then(
+      (info) => info,
+      () => "lost" as const,
+    ),
+    new Promise<"open">((res) => {
+      timer = setTimeout(() => res("open"), ms);
+    }),
+  ]);
+  clearTimeout(timer);
+  return r;
+}
+
 /** A meeting this client takes part in. */
 export class Room extends TypedEventEmitter<RoomEventCallbacks> {
   /** The options in force, defaults filled in. */
   readonly options: ResolvedRoomOptions;
-  /** Other participants, by identity. */
-  readonly remoteParticipants = new Map<string, RemoteParticipant>();
-  private readonly bySid = new Map<string, RemoteParticipant>();
-  private readonly byAlias = new Map<number, { pub: RemoteTrackPublication; participant: RemoteParticipant }>();
-  private readonly pendingFrames = new Map<number, MediaFrame[]>();
+  private readonly roster: Roster;
   private local: LocalParticipant = new LocalParticipant(create(ParticipantSchema, {}));
   private conn: Connection | undefined;
   private connState = ConnectionState.Disconnected;
   private meetingName = "";
   private joined: Joined | undefined;
+  private readonly e2ee: RoomE2EE | undefined;
 
   constructor(options?: RoomOptions) {
     super();
     this.options = resolveOptions(options);
+    const room = this;
+    this.roster = new Roster({
+      events: this,
+      get local() {
+        return room.local;
+      },
+      autoSubscribe: this.options.autoSubscribe,
+      control: {
+        setSubscribed: (pub, on) => this.setSubscribed(pub, on),
+        updateSubscription: (pub, update) => this.updateSubscription(update),
+        adaptiveStream: this.options.adaptiveStream,
+      },
+      deliver: (frame, pub, participant) => this.deliver(frame, pub, participant),
+    });
+    if (this.options.e2ee !== undefined) {
+      this.e2ee = new RoomE2EE(this.options.e2ee, (e, p, pub) => this.emit(RoomEvent.EncryptionError, e, p, pub));
+    }
   }
 
   /** This client's participant (a placeholder until connected). */
   get localParticipant(): LocalParticipant {
     return this.local;
+  }
+
+  /** Other participants, by identity. */
+  get remoteParticipants(): Map<string, RemoteParticipant> {
+    return this.roster.remoteParticipants;
   }
 
   /** The meeting's name, once connected. */
@@ -105,14 +191,14 @@ export class Room extends TypedEventEmitter<RoomEventCallbacks> {
     return this.connState;
   }
 
-  /** The server's `Joined` message, once connected (limits, server time). */
+  /** The server's `Joined` message, once connected (limits, server time, resume grace). */
   get joinedInfo(): Joined | undefined {
     return this.joined;
   }
 
-  /** Receive counters of the media session, while connected. */
+  /** Receive counters of the current media session, while connected. */
   get mediaStats(): MediaReceiver["stats"] | undefined {
-    return this.conn?.receiver.stats;
+    return this.conn?.link.receiver.stats;
   }
 
   private setState(s: ConnectionState): void {
@@ -139,19 +225,12 @@ export class Room extends TypedEventEmitter<RoomEventCallbacks> {
         certificateHashes(join.certificateSha256),
       );
       await awaitReady(signalSession, "signaling");
-      const stream = await signalSession.createBidirectionalStream();
-      const signal = new SignalClient(stream, o.requestTimeoutMs);
-      signal.write(
+      const signal = new SignalClient(o.requestTimeoutMs);
+      signal.attach(await signalSession.createBidirectionalStream());
+      signal.writeNow(
         create(ClientMessageSchema, {
           requestId: 0,
-          message: {
-            case: "join",
-            value: {
-              protocolVersion: o.protocolVersion,
-              client: { sdk: SDK_NAME, version: SDK_VERSION, detail: o.clientDetail },
-              autoSubscribe: o.autoSubscribe,
-            },
-          },
+          message: { case: "join", value: { protocolVersion: o.protocolVersion, client: this.clientInfo(), autoSubscribe: o.autoSubscribe } },
         }),
       );
       let first = await signal.readMessageWithin(o.requestTimeoutMs);
@@ -164,18 +243,23 @@ export class Room extends TypedEventEmitter<RoomEventCallbacks> {
       if (joined.participant === undefined || joined.media === undefined) {
         throw new ProtocolError("Joined without a participant or media endpoint");
       }
+      signal.lastSeq = first?.seq ?? 0n;
       media = o.sessionFactory(
         `${joined.media.url}?ticket=${encodeURIComponent(joined.media.ticket)}`,
         certificateHashes(joined.media.certificateSha256),
       );
       await awaitReady(media, "media");
-      this.start(joined, joined.participant, signalSession, signal, media);
+      this.start(join, joined, signalSession, signal, media);
     } catch (e) {
       closeQuietly(media, 0, "connect failed");
       closeQuietly(signalSession, 0, "connect failed");
       this.setState(ConnectionState.Disconnected);
       throw e instanceof DarkTowerError ? e : new ConnectionError(errorMessage(e));
     }
+  }
+
+  private clientInfo(): { sdk: string; version: string; detail: string } {
+    return { sdk: SDK_NAME, version: SDK_VERSION, detail: this.options.clientDetail };
   }
 
   private async expectJoined(body: ServerBody | undefined, session: Session): Promise<Joined> {
@@ -195,18 +279,34 @@ export class Room extends TypedEventEmitter<RoomEventCallbacks> {
     }
   }
 
-  private start(joined: Joined, me: ProtoParticipant, signalSession: Session, signal: SignalClient, media: Session): void {
-    const receiver = new MediaReceiver(media, (f) => this.onFrame(f));
-    const conn: Connection = {
-      options: this.options,
-      signal,
-      media,
+  private makeLink(signalSession: Session, media: Session): Link {
+    return {
       signalSession,
-      receiver,
+      media,
+      receiver: new MediaReceiver(media, (f) => this.roster.onFrame(f)),
       mediaDatagrams: new DatagramWriter(media),
       signalDatagrams: new DatagramWriter(signalSession),
-      maxDatagramFrame: joined.limits?.maxDatagramFrameBytes || MAX_DATAGRAM_FRAME,
-      disconnect: undefined,
+      ended: false,
+    };
+  }
+
+  private start(join: JoinResponse, joined: Joined, signalSession: Session, signal: SignalClient, media: Session): void {
+    const o = this.options;
+    const resumption: Resumption | undefined =
+      joined.resumeGraceMs > 0 && joined.resumeToken !== ""
+        ? {
+            signalUrl: join.signalUrl,
+            certificateHashes: certificateHashes(join.certificateSha256),
+            token: joined.resumeToken,
+            graceMs: joined.resumeGraceMs,
+            protocolVersion: o.protocolVersion,
+            client: create(ClientInfoSchema, this.clientInfo()),
+            sessionFactory: o.sessionFactory,
+            requestTimeoutMs: o.requestTimeoutMs,
+            policy: o.reconnectPolicy,
+          }
+        : undefined;
+    const conn = new Connection(o, signal, this.makeLink(signalSession, media), joined.limits?.maxDatagramFrameBytes || MAX_DATAGRAM_FRAME, resumption, {
       participantIds: (identities) =>
         identities.flatMap((id) => {
           const p = this.remoteParticipants.get(id);
@@ -214,55 +314,136 @@ export class Room extends TypedEventEmitter<RoomEventCallbacks> {
         }),
       localTrackPublished: (pub) => this.emit(RoomEvent.LocalTrackPublished, pub, this.local),
       localTrackUnpublished: (pub) => this.emit(RoomEvent.LocalTrackUnpublished, pub, this.local),
-    };
+      e2eeSender: (pub) => {
+        const e2ee = this.e2ee;
+        if (e2ee === undefined) return undefined;
+        return { transform: e2ee.senderTransform(), onError: (e) => e2ee.encryptFailed(e, this.local, pub) };
+      },
+    });
     this.conn = conn;
     this.joined = joined;
     this.meetingName = joined.meeting?.name ?? "";
-    this.local = new LocalParticipant(me);
+    if (joined.participant !== undefined) this.local = new LocalParticipant(joined.participant);
     this.local.bind(conn);
-    for (const p of joined.others) this.addParticipant(p, false);
-    receiver.start();
-    void signal.run({
-      onMessage: (m) => this.handle(m),
-      onCodecError: (e) => {
-        console.warn("bad signaling message from server:", e.message);
-        closeQuietly(signalSession, e.code === "message_too_large" ? 2 : 1, e.message);
-      },
-      onClosed: (reason) => void this.sessionEnded(conn, reason),
-    });
-    void this.readSignalDatagrams(signalSession);
-    media.closed.then(
-      (info) => this.finish(conn, { code: errorCodeFromWire(info.closeCode ?? 0), message: `media session closed: ${info.reason ?? ""}`, clientInitiated: false }),
-      (e: unknown) => this.finish(conn, { code: undefined, message: `media session failed: ${errorMessage(e)}`, clientInitiated: false }),
-    );
+    this.e2ee?.start(this.local.sid);
+    for (const p of joined.others) this.roster.addParticipant(p, false);
+    this.runLink(conn, conn.link);
+    signal.open();
     this.setState(ConnectionState.Connected);
     this.emit(RoomEvent.Connected);
-    if (this.options.autoSubscribe) {
-      for (const p of this.bySid.values()) {
-        for (const pub of p.trackPublications.values()) this.subscribed(pub, p);
-      }
-    }
+    if (o.autoSubscribe) this.roster.subscribeAll();
   }
 
-  /** The signaling stream ended: report the server's reason, or the session's close code. */
-  private async sessionEnded(conn: Connection, reason: string): Promise<void> {
-    if (this.conn !== conn) return;
-    let code = conn.disconnect?.code;
-    let message = conn.disconnect?.message ?? reason;
-    if (conn.disconnect === undefined) {
-      const info = await Promise.race([
-        conn.signalSession.closed.catch(() => undefined),
-        new Promise<undefined>((r) => setTimeout(r, 500)),
-      ]);
-      if (info !== undefined) {
-        code = errorCodeFromWire(info.closeCode ?? 0);
-        if (info.reason) message = info.reason;
-      }
-    }
-    this.finish(conn, { code, message, clientInitiated: false });
+  /** Starts reading a link: media, signaling and its datagrams; watches both sessions end. */
+  private runLink(conn: Connection, link: Link): void {
+    link.receiver.start();
+    void conn.signal.run({
+      onMessage: (m) => this.handle(conn, m),
+      onCodecError: (e) => {
+        console.warn("bad signaling message from server:", e.message);
+        conn.serverDisconnect ??= { code: e.code, message: e.message };
+        closeQuietly(link.signalSession, e.code === "message_too_large" ? 2 : 1, e.message);
+      },
+      onClosed: (reason) => void this.signalEnded(conn, link, reason),
+    });
+    void this.readSignalDatagrams(conn, link.signalSession);
+    link.media.closed.then(
+      (info) => void this.mediaEnded(conn, link, info),
+      () => void this.mediaEnded(conn, link, "lost"),
+    );
   }
 
-  private async readSignalDatagrams(session: Session): Promise<void> {
+  private isCurrent(conn: Connection, link: Link): boolean {
+    return this.conn === conn && conn.link === link && !link.ended && !conn.disconnecting;
+  }
+
+  /**
+   * The signaling stream ended. After the server's `Disconnect`, or a close with an error code,
+   * the room is over; otherwise the connection was lost and the room resumes.
+   */
+  private async signalEnded(conn: Connection, link: Link, reason: string): Promise<void> {
+    if (!this.isCurrent(conn, link)) return;
+    const outcome = conn.serverDisconnect === undefined ? await sessionOutcome(link.signalSession, 500) : "open";
+    if (!this.isCurrent(conn, link)) return;
+    if (conn.serverDisconnect !== undefined) {
+      this.finish(conn, { ...conn.serverDisconnect, clientInitiated: false });
+      return;
+    }
+    const code = typeof outcome === "object" ? errorCodeFromWire(outcome.closeCode ?? 0) : undefined;
+    if (code !== undefined) {
+      this.finish(conn, { code, message: (typeof outcome === "object" && outcome.reason) || reason, clientInitiated: false });
+      return;
+    }
+    void this.connectionLost(conn, link, new ConnectionError(`signaling ${outcome === "lost" ? "connection lost" : "closed"}: ${reason}`));
+  }
+
+  /** The media session ended: the room is over if the server closed it with an error, else it resumes. */
+  private async mediaEnded(conn: Connection, link: Link, outcome: WebTransportCloseInfo | "lost"): Promise<void> {
+    if (!this.isCurrent(conn, link)) return;
+    // The server may be ending the whole session: let signaling report its Disconnect first.
+    await new Promise((r) => setTimeout(r, MEDIA_END_SETTLE_MS));
+    if (!this.isCurrent(conn, link) || conn.serverDisconnect !== undefined) return;
+    const code = outcome === "lost" ? undefined : errorCodeFromWire(outcome.closeCode ?? 0);
+    if (code !== undefined) {
+      this.finish(conn, { code, message: `media session closed: ${outcome === "lost" ? "" : (outcome.reason ?? "")}`, clientInitiated: false });
+      return;
+    }
+    void this.connectionLost(conn, link, new ConnectionError("media session lost"));
+  }
+
+  /** Gives up `link`; resumes within the grace period if the server allows it. */
+  private async connectionLost(conn: Connection, link: Link, why: ConnectionError): Promise<void> {
+    if (!this.isCurrent(conn, link)) return;
+    const lostAt = Date.now();
+    this.endLink(conn, link, "reconnecting");
+    if (conn.resumption === undefined) {
+      this.finish(conn, { code: undefined, message: why.message, clientInitiated: false });
+      return;
+    }
+    this.local.mediaDetached();
+    this.roster.connectionLost();
+    this.setState(ConnectionState.Reconnecting);
+    this.emit(RoomEvent.Reconnecting);
+    let r: Awaited<ReturnType<typeof resume>>;
+    try {
+      r = await resume(conn.resumption, conn.signal, lostAt, conn.abort.signal, why);
+    } catch (e) {
+      if (this.conn === conn) {
+        const code = e instanceof DarkTowerError ? e.code : undefined;
+        this.finish(conn, { code, message: errorMessage(e), clientInitiated: conn.disconnecting });
+      }
+      return;
+    }
+    if (this.conn !== conn || conn.disconnecting) {
+      conn.signal.detach();
+      closeQuietly(r.media, 0, "disconnected");
+      closeQuietly(r.signalSession, 0, "disconnected");
+      return;
+    }
+    const next = this.makeLink(r.signalSession, r.media);
+    conn.link = next;
+    if (r.resumed.meeting !== undefined) this.meetingName = r.resumed.meeting.name || this.meetingName;
+    conn.signal.expectReplay(r.resumed.replayed);
+    this.runLink(conn, next);
+    conn.signal.open();
+    this.local.mediaReattached(conn);
+    this.setState(ConnectionState.Connected);
+    this.emit(RoomEvent.Reconnected);
+  }
+
+  /** Stops using `link` and closes its sessions (code 0: no error; `Leave`, if any, went before). */
+  private endLink(conn: Connection, link: Link, reason: string): void {
+    if (link.ended) return;
+    link.ended = true;
+    if (conn.link === link) conn.signal.detach();
+    link.receiver.stop();
+    link.mediaDatagrams.close();
+    link.signalDatagrams.close();
+    closeQuietly(link.media, 0, reason);
+    closeQuietly(link.signalSession, 0, reason);
+  }
+
+  private async readSignalDatagrams(conn: Connection, session: Session): Promise<void> {
     const reader = session.datagrams.readable.getReader();
     try {
       for (;;) {
@@ -270,7 +451,7 @@ export class Room extends TypedEventEmitter<RoomEventCallbacks> {
         if (done) return;
         try {
           const m = fromBinary(ServerMessageSchema, value);
-          if (m.message.case !== undefined) this.handle(m);
+          if (m.message.case !== undefined && this.conn === conn) this.handle(conn, m);
         } catch {
           // A bad best-effort datagram is dropped.
         }
@@ -280,23 +461,29 @@ export class Room extends TypedEventEmitter<RoomEventCallbacks> {
     }
   }
 
-  /** Leaves the meeting (`Leave`) and closes both sessions. */
+  /**
+   * Leaves the meeting (`Leave`) and closes both sessions. While reconnecting, stops resuming
+   * (the server lets the participant go when its grace period ends).
+   */
   async disconnect(): Promise<void> {
     const conn = this.conn;
-    if (conn === undefined) return;
-    try {
-      conn.signal.send({ case: "leave", value: create(LeaveSchema, { reason: "leave" }) });
-    } catch {
-      // Signaling already closed.
+    if (conn === undefined || conn.disconnecting) return;
+    conn.disconnecting = true;
+    if (conn.signal.isOpen) {
+      try {
+        conn.signal.send({ case: "leave", value: create(LeaveSchema, { reason: "leave" }) });
+      } catch {
+        // Signaling already closed.
+      }
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([
+        conn.link.signalSession.closed.catch(() => undefined),
+        new Promise((r) => {
+          timer = setTimeout(r, LEAVE_WAIT_MS);
+        }),
+      ]);
+      clearTimeout(timer);
     }
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    await Promise.race([
-      conn.signalSession.closed.catch(() => undefined),
-      new Promise((r) => {
-        timer = setTimeout(r, LEAVE_WAIT_MS);
-      }),
-    ]);
-    clearTimeout(timer);
     this.finish(conn, { code: undefined, message: "client disconnected", clientInitiated: true });
   }
 
@@ -304,149 +491,46 @@ export class Room extends TypedEventEmitter<RoomEventCallbacks> {
   private finish(conn: Connection, reason: DisconnectReason): void {
     if (this.conn !== conn) return;
     this.conn = undefined;
-    conn.receiver.stop();
+    conn.abort.abort();
+    this.endLink(conn, conn.link, reason.clientInitiated ? "leave" : "disconnected");
     conn.signal.fail(reason.message);
     this.local.stopAll();
     this.local.bind(undefined);
-    conn.mediaDatagrams.close();
-    conn.signalDatagrams.close();
-    closeQuietly(conn.media, 0, "leave");
-    closeQuietly(conn.signalSession, 0, "leave");
-    for (const p of this.bySid.values()) {
-      for (const pub of p.trackPublications.values()) pub.dropTrack();
-    }
-    this.bySid.clear();
-    this.remoteParticipants.clear();
-    this.byAlias.clear();
-    this.pendingFrames.clear();
+    this.e2ee?.stop();
+    this.roster.clear();
     this.setState(ConnectionState.Disconnected);
     this.emit(RoomEvent.Disconnected, reason);
-  }
-
-  // ---- roster -------------------------------------------------------------------------------
-
-  private addParticipant(p: ProtoParticipant, announce: boolean): RemoteParticipant {
-    const participant = new RemoteParticipant(p);
-    this.bySid.set(participant.sid, participant);
-    this.remoteParticipants.set(participant.identity, participant);
-    if (announce) this.emit(RoomEvent.ParticipantConnected, participant);
-    for (const t of p.tracks) this.addTrack(participant, t, announce);
-    return participant;
-  }
-
-  private addTrack(participant: RemoteParticipant, t: NonNullable<ProtoParticipant["tracks"][number]>, announce: boolean): void {
-    const pub = new RemoteTrackPublication(trackInfoFromProto(t), (x, on) => this.setSubscribed(x, on));
-    participant.trackPublications.set(pub.trackSid, pub);
-    this.byAlias.set(pub.info.alias, { pub, participant });
-    if (announce) {
-      this.emit(RoomEvent.TrackPublished, pub, participant);
-      if (this.options.autoSubscribe) this.subscribed(pub, participant);
-    }
-  }
-
-  /** Creates the track of a subscribed publication, emits TrackSubscribed, replays early frames. */
-  private subscribed(pub: RemoteTrackPublication, participant: RemoteParticipant): void {
-    if (pub.isSubscribed) return;
-    const track = pub.createTrack();
-    this.emit(RoomEvent.TrackSubscribed, track, pub, participant);
-    const early = this.pendingFrames.get(pub.info.alias);
-    this.pendingFrames.delete(pub.info.alias);
-    for (const f of early ?? []) track.handleFrame(f);
-  }
-
-  private unsubscribed(pub: RemoteTrackPublication, participant: RemoteParticipant): void {
-    const track = pub.dropTrack();
-    if (track !== undefined) this.emit(RoomEvent.TrackUnsubscribed, track, pub, participant);
-  }
-
-  private removeTrack(participant: RemoteParticipant, pub: RemoteTrackPublication): void {
-    this.unsubscribed(pub, participant);
-    participant.trackPublications.delete(pub.trackSid);
-    this.byAlias.delete(pub.info.alias);
-    this.pendingFrames.delete(pub.info.alias);
   }
 
   private async setSubscribed(pub: RemoteTrackPublication, on: boolean): Promise<void> {
     const conn = this.conn;
     if (conn === undefined) throw new ConnectionError("the room is not connected");
-    const entry = this.byAlias.get(pub.info.alias);
+    const entry = this.roster.entry(pub.info.alias);
     if (entry === undefined) throw new InvalidUseError("the track is no longer published");
     if (on) {
       if (pub.isSubscribed) return;
       const reply = await conn.signal.request({ case: "subscribe", value: create(SubscribeSchema, { trackId: pub.trackSid }) });
       expectCase(reply, "subscribeAck");
-      this.subscribed(pub, entry.participant);
+      if (this.conn === conn) this.roster.subscribed(pub, entry.participant);
     } else {
       if (!pub.isSubscribed) return;
       conn.signal.send({ case: "unsubscribe", value: create(UnsubscribeSchema, { trackId: pub.trackSid }) });
-      this.unsubscribed(pub, entry.participant);
+      this.roster.unsubscribed(pub, entry.participant);
     }
+  }
+
+  private async updateSubscription(update: UpdateSubscription): Promise<void> {
+    const conn = this.conn;
+    if (conn === undefined) throw new ConnectionError("the room is not connected");
+    expectCase(await conn.signal.request({ case: "updateSubscription", value: update }), "ack");
   }
 
   // ---- events from the server ---------------------------------------------------------------
 
-  private handle(msg: ServerMessage): void {
+  private handle(conn: Connection, msg: ServerMessage): void {
+    if (this.roster.handle(msg)) return;
     const body = msg.message;
     switch (body.case) {
-      case "participantJoined":
-        if (body.value.participant !== undefined && !this.bySid.has(body.value.participant.id)) {
-          this.addParticipant(body.value.participant, true);
-        }
-        return;
-      case "participantLeft": {
-        const p = this.bySid.get(body.value.participantId);
-        if (p === undefined) return;
-        for (const pub of [...p.trackPublications.values()]) this.removeTrack(p, pub);
-        this.bySid.delete(p.sid);
-        if (this.remoteParticipants.get(p.identity) === p) this.remoteParticipants.delete(p.identity);
-        this.emit(RoomEvent.ParticipantDisconnected, p);
-        return;
-      }
-      case "trackPublished": {
-        const p = this.bySid.get(body.value.participantId);
-        if (p !== undefined && body.value.track !== undefined) this.addTrack(p, body.value.track, true);
-        return;
-      }
-      case "trackUnpublished": {
-        const p = this.bySid.get(body.value.participantId);
-        const pub = p?.trackPublications.get(body.value.trackId);
-        if (p === undefined || pub === undefined) return;
-        this.removeTrack(p, pub);
-        this.emit(RoomEvent.TrackUnpublished, pub, p);
-        return;
-      }
-      case "trackMuted": {
-        const p = this.bySid.get(body.value.participantId);
-        const pub = p?.trackPublications.get(body.value.trackId);
-        if (p === undefined || pub === undefined) return;
-        pub.info.muted = body.value.muted;
-        this.emit(body.value.muted ? RoomEvent.TrackMuted : RoomEvent.TrackUnmuted, pub, p);
-        return;
-      }
-      case "dataReceived":
-        this.emit(
-          RoomEvent.DataReceived,
-          body.value.payload,
-          this.bySid.get(body.value.fromParticipantId),
-          body.value.topic,
-          body.value.reliable,
-        );
-        return;
-      case "activeSpeakers": {
-        const speakers: Participant[] = [];
-        const levels = new Map(body.value.speakers.map((s) => [s.participantId, s.level]));
-        for (const p of [this.local, ...this.bySid.values()]) {
-          const level = levels.get(p.sid);
-          p.isSpeaking = level !== undefined;
-          p.audioLevel = level ?? 0;
-        }
-        for (const s of body.value.speakers) {
-          const p = s.participantId === this.local.sid ? this.local : this.bySid.get(s.participantId);
-          if (p !== undefined) speakers.push(p);
-        }
-        this.emit(RoomEvent.ActiveSpeakersChanged, speakers);
-        return;
-      }
       case "keyframeRequest": {
         const pub = this.local.trackPublications.get(body.value.trackId);
         if (pub !== undefined && "requestKeyframe" in pub.pipeline) pub.pipeline.requestKeyframe();
@@ -456,9 +540,7 @@ export class Room extends TypedEventEmitter<RoomEventCallbacks> {
         this.emit(RoomEvent.ServerError, errorCodeFromWire(body.value.code) ?? "internal", body.value.message);
         return;
       case "disconnect":
-        if (this.conn !== undefined) {
-          this.conn.disconnect = { code: errorCodeFromWire(body.value.code), message: body.value.message };
-        }
+        conn.serverDisconnect = { code: errorCodeFromWire(body.value.code), message: body.value.message };
         return;
       default:
         // Replies whose request was abandoned, and messages only valid at join time.
@@ -468,21 +550,35 @@ export class Room extends TypedEventEmitter<RoomEventCallbacks> {
 
   // ---- media --------------------------------------------------------------------------------
 
-  private onFrame(frame: MediaFrame): void {
-    const alias = frame.header.trackAlias;
-    const entry = this.byAlias.get(alias);
-    if (entry !== undefined) {
-      entry.pub.track?.handleFrame(frame);
-      return;
+  /** A frame of a subscribed track: decrypted first with E2EE on. */
+  private deliver(frame: MediaFrame, pub: RemoteTrackPublication, participant: RemoteParticipant): void {
+    if (this.e2ee !== undefined) this.e2ee.deliver(frame, pub, participant);
+    else pub.track?.handleFrame(frame);
+  }
+
+  // ---- end-to-end encryption ----------------------------------------------------------------
+
+  /**
+   * Turns E2EE on or off for this client (needs `RoomOptions.e2ee`): while on, every frame sent
+   * is encrypted and every frame received must decrypt. Video encoders restart with a keyframe.
+   */
+  setE2EEEnabled(enabled: boolean): Promise<void> {
+    if (this.e2ee === undefined) return Promise.reject(new InvalidUseError("E2EE needs RoomOptions.e2ee with a key provider"));
+    if (this.e2ee.enabled !== enabled) {
+      this.e2ee.enabled = enabled;
+      for (const p of this.roster.participants()) for (const pub of p.trackPublications.values()) pub.track?.resync();
+      this.local.requestKeyframes();
     }
-    // Media may arrive before the TrackPublished that announces it: keep it briefly.
-    let queue = this.pendingFrames.get(alias);
-    if (queue === undefined) {
-      if (this.pendingFrames.size >= MAX_PENDING_ALIASES) return;
-      queue = [];
-      this.pendingFrames.set(alias, queue);
-    }
-    if (frame.header.keyframe) queue.length = 0;
-    if (queue.length < MAX_PENDING_FRAMES) queue.push(frame);
+    return Promise.resolve();
+  }
+
+  /** Whether E2EE is on. */
+  get isE2EEEnabled(): boolean {
+    return this.e2ee?.enabled ?? false;
+  }
+
+  /** E2EE counters (undefined without `RoomOptions.e2ee`). */
+  get e2eeStats(): E2EEStats | undefined {
+    return this.e2ee?.stats;
   }
 }

@@ -1,8 +1,16 @@
 /** The events a {@link Room} emits, LiveKit-style. */
 
+import type { EncryptionError } from "./e2ee/errors.js";
 import type { ErrorCodeName } from "./proto/error.js";
-import type { LocalParticipant, Participant, RemoteParticipant } from "./participant.js";
-import type { LocalTrackPublication, RemoteTrackPublication } from "./publication.js";
+import type {
+  ConnectionQuality,
+  LocalParticipant,
+  Participant,
+  ParticipantPermissions,
+  ParticipantRole,
+  RemoteParticipant,
+} from "./participant.js";
+import type { LocalTrackPublication, RemoteTrackPublication, TrackPublication } from "./publication.js";
 import type { RemoteTrack } from "./track.js";
 
 /** Connection state of a room. */
@@ -10,6 +18,8 @@ export enum ConnectionState {
   Disconnected = "disconnected",
   Connecting = "connecting",
   Connected = "connected",
+  /** The connection dropped; the room is resuming it (events resume with `Reconnected`). */
+  Reconnecting = "reconnecting",
 }
 
 /** Event names. */
@@ -20,6 +30,10 @@ export enum RoomEvent {
   LobbyWaiting = "lobbyWaiting",
   /** `(state: ConnectionState)` */
   ConnectionStateChanged = "connectionStateChanged",
+  /** `()` — the connection dropped; the room is resuming it within the server's grace period. */
+  Reconnecting = "reconnecting",
+  /** `()` — resumed: same participant, tracks and subscriptions; missed events follow. */
+  Reconnected = "reconnected",
   /** `(reason: DisconnectReason)` — the room is closed; no more events follow. */
   Disconnected = "disconnected",
   /** `(participant: RemoteParticipant)` — someone joined after us. */
@@ -46,8 +60,28 @@ export enum RoomEvent {
   DataReceived = "dataReceived",
   /** `(speakers: Participant[])` — who speaks now, loudest first. */
   ActiveSpeakersChanged = "activeSpeakersChanged",
+  /** `(quality: ConnectionQuality, participant: Participant)` — the server measured a new level. */
+  ConnectionQualityChanged = "connectionQualityChanged",
+  /** `(name: string, participant: Participant)` — a participant's display name changed. */
+  ParticipantNameChanged = "participantNameChanged",
+  /** `(prevMetadata: string | undefined, participant: Participant)` — a participant's metadata changed. */
+  ParticipantMetadataChanged = "participantMetadataChanged",
+  /** `(prevPermissions, participant)` — a moderator changed what a participant may do. */
+  ParticipantPermissionsChanged = "participantPermissionsChanged",
+  /** `(prevRole, participant)` — a moderator changed a participant's role. */
+  ParticipantRoleChanged = "participantRoleChanged",
+  /** `(participant: RemoteParticipant)` — its connection dropped; it is expected back (its tracks stay). */
+  ParticipantReconnecting = "participantReconnecting",
+  /** `(participant: RemoteParticipant)` — it resumed after {@link RoomEvent.ParticipantReconnecting}. */
+  ParticipantReconnected = "participantReconnected",
   /** `(code, message)` — an error the server sent outside any request. */
   ServerError = "serverError",
+  /**
+   * `(error: EncryptionError, participant, publication)` — with E2EE on, a frame of this track
+   * did not decrypt (wrong or missing key: `error.kind`) and was dropped, or a local frame could
+   * not be encrypted. At most twice a second per track.
+   */
+  EncryptionError = "encryptionError",
 }
 
 /** Why the room disconnected. */
@@ -65,6 +99,8 @@ export interface RoomEventCallbacks {
   [RoomEvent.Connected]: () => void;
   [RoomEvent.LobbyWaiting]: () => void;
   [RoomEvent.ConnectionStateChanged]: (state: ConnectionState) => void;
+  [RoomEvent.Reconnecting]: () => void;
+  [RoomEvent.Reconnected]: () => void;
   [RoomEvent.Disconnected]: (reason: DisconnectReason) => void;
   [RoomEvent.ParticipantConnected]: (participant: RemoteParticipant) => void;
   [RoomEvent.ParticipantDisconnected]: (participant: RemoteParticipant) => void;
@@ -78,5 +114,13 @@ export interface RoomEventCallbacks {
   [RoomEvent.LocalTrackUnpublished]: (publication: LocalTrackPublication, participant: LocalParticipant) => void;
   [RoomEvent.DataReceived]: (payload: Uint8Array, participant: RemoteParticipant | undefined, topic: string, reliable: boolean) => void;
   [RoomEvent.ActiveSpeakersChanged]: (speakers: Participant[]) => void;
+  [RoomEvent.ConnectionQualityChanged]: (quality: ConnectionQuality, participant: Participant) => void;
+  [RoomEvent.ParticipantNameChanged]: (name: string, participant: Participant) => void;
+  [RoomEvent.ParticipantMetadataChanged]: (prevMetadata: string | undefined, participant: Participant) => void;
+  [RoomEvent.ParticipantPermissionsChanged]: (prevPermissions: ParticipantPermissions | undefined, participant: Participant) => void;
+  [RoomEvent.ParticipantRoleChanged]: (prevRole: ParticipantRole, participant: Participant) => void;
+  [RoomEvent.ParticipantReconnecting]: (participant: RemoteParticipant) => void;
+  [RoomEvent.ParticipantReconnected]: (participant: RemoteParticipant) => void;
   [RoomEvent.ServerError]: (code: ErrorCodeName, message: string) => void;
+  [RoomEvent.EncryptionError]: (error: EncryptionError, participant: Participant | undefined, publication: TrackPublication | undefined) => void;
 }

@@ -1,7 +1,10 @@
 /**
- * The signaling stream (mirrors `dark_tower_client::signal`): framed writes, a read loop, and
- * request/response matching by `request_id`. It takes any pair of byte streams, so it runs
- * without a network in tests.
+ * The signaling channel (mirrors `dark_tower_client::signal`): framed writes, a read loop, and
+ * request/response matching by `request_id`. It outlives one connection: after a resume the
+ * room {@link SignalClient.attach}es the new stream; messages written while no stream is open
+ * wait in a queue, pending requests keep waiting, and numbered messages already seen
+ * (`ServerMessage.seq` ≤ {@link SignalClient.lastSeq}) are dropped. It takes any pair of byte
+ * streams, so it runs without a network in tests.
  */
 
 import { create } from "@bufbuild/protobuf";
@@ -15,6 +18,8 @@ import { MessageReader, SignalCodecError, decodeServer, frameClient } from "./pr
 
 /** How long a request waits for its answer by default. */
 export const REQUEST_TIMEOUT_MS = 10_000;
+/** Messages kept while no stream is attached (reconnecting); older ones are dropped. */
+const MAX_QUEUED = 1024;
 
 /** The body of a client envelope (the `oneof`). */
 export type ClientBody = ClientMessage["message"];
@@ -45,28 +50,80 @@ export interface SignalHandlers {
   onUnknown?(): void;
 }
 
-/** The client side of the signaling stream. */
-export class SignalClient {
-  private readonly writer: WritableStreamDefaultWriter<Uint8Array>;
-  private readonly reader: ReadableStreamDefaultReader<Uint8Array>;
-  private readonly messages = new MessageReader(MAX_SIGNAL_MESSAGE);
-  private readonly pending = new Map<number, Pending>();
-  private nextId = 1;
-  private closed = false;
+/** One connection's stream. */
+interface Attached {
+  readonly writer: WritableStreamDefaultWriter<Uint8Array>;
+  readonly reader: ReadableStreamDefaultReader<Uint8Array>;
+  readonly messages: MessageReader;
+}
 
-  constructor(
-    stream: ByteStreamPair,
-    private readonly requestTimeoutMs: number = REQUEST_TIMEOUT_MS,
-  ) {
-    this.writer = stream.writable.getWriter();
-    this.reader = stream.readable.getReader();
+/** Requests sent before the connection dropped, failed once the resent messages are through. */
+interface Stale {
+  ids: Set<number>;
+  left: number;
+}
+
+/** The client side of the signaling channel. */
+export class SignalClient {
+  private stream: Attached | undefined;
+  private readonly queue: Uint8Array[] = [];
+  private readonly pending = new Map<number, Pending>();
+  private stale: Stale | undefined;
+  private nextId = 1;
+  private opened = false;
+  private closed = false;
+  /** Highest `ServerMessage.seq` received (0 before `Joined`). */
+  lastSeq = 0n;
+
+  constructor(private readonly requestTimeoutMs: number = REQUEST_TIMEOUT_MS) {}
+
+  /**
+   * Reads and writes `stream` from now on. Writes stay queued until {@link open}, so a handshake
+   * (`Join`, `Resume`) goes first with {@link writeNow}.
+   */
+  attach(stream: ByteStreamPair): void {
+    this.detach();
+    this.stream = { writer: stream.writable.getWriter(), reader: stream.readable.getReader(), messages: new MessageReader(MAX_SIGNAL_MESSAGE) };
   }
 
-  /** Writes one envelope; never throws (a write failure shows up as the stream closing). */
+  /** The handshake is done: writes what was queued meanwhile and writes directly from now on. */
+  open(): void {
+    const s = this.stream;
+    if (s === undefined || this.closed) return;
+    this.opened = true;
+    for (const bytes of this.queue.splice(0)) s.writer.write(bytes).catch(() => undefined);
+  }
+
+  /** Lets go of the current stream (the connection is gone); later writes are queued. */
+  detach(): void {
+    const s = this.stream;
+    this.stream = undefined;
+    this.opened = false;
+    s?.writer.close().catch(() => undefined);
+    s?.reader.cancel().catch(() => undefined);
+  }
+
+  /** True while a stream is attached and open. */
+  get isOpen(): boolean {
+    return this.opened;
+  }
+
+  /** Writes a handshake message on the attached stream, ahead of anything queued. */
+  writeNow(msg: ClientMessage): void {
+    if (this.closed || this.stream === undefined) throw new ConnectionError("signaling closed");
+    this.stream.writer.write(frameClient(msg)).catch(() => undefined);
+  }
+
+  /** Writes one envelope, or queues it until a stream is open; never throws unless closed. */
   write(msg: ClientMessage): void {
     if (this.closed) throw new ConnectionError("signaling closed");
     const bytes = frameClient(msg);
-    this.writer.write(bytes).catch(() => undefined);
+    if (this.opened && this.stream !== undefined) {
+      this.stream.writer.write(bytes).catch(() => undefined);
+      return;
+    }
+    if (this.queue.length >= MAX_QUEUED) this.queue.shift();
+    this.queue.push(bytes);
   }
 
   /** Sends `body` without waiting for an answer. */
@@ -103,14 +160,19 @@ export class SignalClient {
     });
   }
 
-  /** Reads the next message; undefined when the stream ends first. Used before {@link run}. */
-  async readMessage(): Promise<ServerMessage | undefined> {
+  /** Reads the next message of the attached stream; undefined when it ends first. Used before {@link run}. */
+  readMessage(): Promise<ServerMessage | undefined> {
+    return this.readFrom(this.stream);
+  }
+
+  private async readFrom(s: Attached | undefined): Promise<ServerMessage | undefined> {
+    if (s === undefined) return undefined;
     for (;;) {
-      const body = this.messages.nextMessage();
+      const body = s.messages.nextMessage();
       if (body !== undefined) return decodeServer(body);
-      const { value, done } = await this.reader.read();
+      const { value, done } = await s.reader.read();
       if (done) return undefined;
-      this.messages.push(value);
+      s.messages.push(value);
     }
   }
 
@@ -127,14 +189,42 @@ export class SignalClient {
     }
   }
 
-  /** The read loop: replies go to their requests, everything else to `handlers.onMessage`. */
+  /**
+   * After a resume: the requests pending now were sent on the dead connection. Once `replayed`
+   * numbered messages have been read (the server's resent backlog), those still unanswered fail
+   * with {@link ConnectionError}; with nothing to replay, at once.
+   */
+  expectReplay(replayed: number): void {
+    const ids = new Set(this.pending.keys());
+    this.stale = { ids, left: replayed };
+    if (replayed === 0) this.failStale();
+  }
+
+  private failStale(): void {
+    const s = this.stale;
+    this.stale = undefined;
+    for (const id of s?.ids ?? []) {
+      const p = this.pending.get(id);
+      if (p === undefined) continue;
+      this.pending.delete(id);
+      clearTimeout(p.timer);
+      p.reject(new ConnectionError("the connection dropped before the server answered"));
+    }
+  }
+
+  /**
+   * The read loop over the attached stream: numbered messages already seen are dropped, replies
+   * go to their requests, everything else to `handlers.onMessage`. Returns when the stream ends
+   * (`handlers.onClosed`); pending requests stay pending, for a resume or {@link fail}.
+   */
   async run(handlers: SignalHandlers): Promise<void> {
     let reason = "signaling stream ended";
+    const stream = this.stream;
     try {
       for (;;) {
         let msg: ServerMessage | undefined;
         try {
-          msg = await this.readMessage();
+          msg = await this.readFrom(stream);
         } catch (e) {
           // A message this version does not know (a newer server): skip it rather than end the
           // session. proto/README.md calls it malformed; a client can afford to be lenient.
@@ -144,15 +234,8 @@ export class SignalClient {
           }
           throw e;
         }
-        if (msg === undefined) break;
-        const waiter = msg.requestId === 0 ? undefined : this.pending.get(msg.requestId);
-        if (waiter !== undefined) {
-          this.pending.delete(msg.requestId);
-          clearTimeout(waiter.timer);
-          waiter.resolve(msg);
-        } else {
-          handlers.onMessage(msg);
-        }
+        if (msg === undefined || this.stream !== stream) break;
+        this.deliver(msg, handlers);
       }
     } catch (e) {
       if (e instanceof SignalCodecError) {
@@ -162,11 +245,27 @@ export class SignalClient {
         reason = errorMessage(e);
       }
     }
-    this.fail(reason);
     handlers.onClosed(reason);
   }
 
-  /** Rejects every pending request and stops writing. */
+  private deliver(msg: ServerMessage, handlers: SignalHandlers): void {
+    if (msg.seq !== 0n) {
+      // Already received before the connection dropped.
+      if (msg.seq <= this.lastSeq) return;
+      this.lastSeq = msg.seq;
+    }
+    const waiter = msg.requestId === 0 ? undefined : this.pending.get(msg.requestId);
+    if (waiter !== undefined) {
+      this.pending.delete(msg.requestId);
+      clearTimeout(waiter.timer);
+      waiter.resolve(msg);
+    } else {
+      handlers.onMessage(msg);
+    }
+    if (msg.seq !== 0n && this.stale !== undefined && --this.stale.left <= 0) this.failStale();
+  }
+
+  /** Rejects every pending request and stops writing, for good. */
   fail(reason: string): void {
     if (this.closed) return;
     this.closed = true;
@@ -175,11 +274,11 @@ export class SignalClient {
       p.reject(new ConnectionError(`signaling closed: ${reason}`));
     }
     this.pending.clear();
-    this.writer.close().catch(() => undefined);
-    this.reader.cancel().catch(() => undefined);
+    this.queue.length = 0;
+    this.detach();
   }
 
-  /** True once the stream has ended or {@link fail} was called. */
+  /** True once {@link fail} was called. */
   get isClosed(): boolean {
     return this.closed;
   }

@@ -4,6 +4,8 @@
  * forwards. `attach(element)` shows or plays a track.
  */
 
+import type { AdaptiveStreamController } from "./adaptive_stream.js";
+import { watchDocument, watchElement } from "./adaptive_stream_dom.js";
 import { AudioDecodePipeline } from "./codec/audio_decode.js";
 import { VideoDecodePipeline, type DecodeStats } from "./codec/video_decode.js";
 import { InvalidUseError } from "./errors.js";
@@ -147,6 +149,8 @@ export abstract class RemoteTrack extends Track {
   abstract handleFrame(frame: MediaFrame): void;
   /** Receive and decode counters. */
   abstract get stats(): DecodeStats;
+  /** Frames were lost (a dropped connection, an undecryptable frame): decode again from the next keyframe. */
+  abstract resync(): void;
   /** Releases the decoder and every attached element. */
   abstract close(): void;
 }
@@ -156,6 +160,9 @@ export class RemoteVideoTrack extends RemoteTrack {
   private readonly sinks = new Map<HTMLElement, VideoSink>();
   private readonly pipeline: VideoDecodePipeline;
   private frameListeners = new Set<(frame: VideoFrame) => void>();
+  private adaptive: AdaptiveStreamController | undefined;
+  private readonly watches = new Map<HTMLElement, () => void>();
+  private unwatchDocument: (() => void) | undefined;
 
   constructor(source: TrackSource, sid: string, codec: string) {
     super(TrackKind.Video, source);
@@ -169,6 +176,28 @@ export class RemoteVideoTrack extends RemoteTrack {
 
   override get stats(): DecodeStats {
     return this.pipeline.stats;
+  }
+
+  override resync(): void {
+    this.pipeline.resync();
+  }
+
+  /**
+   * Lets the size and visibility of the attached elements decide how the track is received
+   * (internal: the publication calls it with `RoomOptions.adaptiveStream`).
+   */
+  useAdaptiveStream(controller: AdaptiveStreamController): void {
+    this.adaptive = controller;
+    this.unwatchDocument = watchDocument((hidden) => controller.setDocumentHidden(hidden));
+    for (const el of this.sinks.keys()) this.watch(el);
+    // Not attached anywhere within the debounce: paused.
+    controller.schedule();
+  }
+
+  private watch(el: HTMLElement): void {
+    const a = this.adaptive;
+    if (a === undefined || this.watches.has(el)) return;
+    this.watches.set(el, watchElement(el, (o) => a.observe(el, o)));
   }
 
   /** Calls `listener` with each decoded frame (valid only during the call). Returns an unsubscribe. */
@@ -192,17 +221,26 @@ export class RemoteVideoTrack extends RemoteTrack {
     if (el instanceof HTMLCanvasElement) this.sinks.set(el, new CanvasSink(el));
     else if (el instanceof HTMLVideoElement) this.sinks.set(el, new VideoElementSink(el));
     else throw new InvalidUseError("attach a video track to a <canvas> or a <video>");
+    this.watch(el);
     return el;
   }
 
   override detach(element?: HTMLElement): HTMLElement[] {
-    return detachSinks(this.sinks, element);
+    const out = detachSinks(this.sinks, element);
+    for (const el of out) {
+      this.watches.get(el)?.();
+      this.watches.delete(el);
+    }
+    return out;
   }
 
   override close(): void {
     this.pipeline.close();
     this.detach();
     this.frameListeners.clear();
+    this.unwatchDocument?.();
+    this.unwatchDocument = undefined;
+    this.adaptive = undefined;
   }
 }
 
@@ -223,6 +261,10 @@ export class RemoteAudioTrack extends RemoteTrack {
 
   override get stats(): DecodeStats {
     return this.pipeline.stats;
+  }
+
+  override resync(): void {
+    // Every audio frame decodes on its own.
   }
 
   /** The publisher's last audio level (0 loudest … 127 silence), if sent. */

@@ -6,14 +6,26 @@
 import type { DatagramDuplex, SendStreamOptions, Session } from "../src/transport.js";
 
 /** A readable stream with its controller, for the test to push into. */
-export function pushable<T>(): { stream: ReadableStream<T>; push(v: T): void; end(): void } {
+export function pushable<T>(): { stream: ReadableStream<T>; push(v: T): void; end(): void; error(e: Error): void } {
   let controller!: ReadableStreamDefaultController<T>;
   const stream = new ReadableStream<T>({
     start(c) {
       controller = c;
     },
   });
-  return { stream, push: (v) => controller.enqueue(v), end: () => controller.close() };
+  const quietly = (f: () => void): void => {
+    try {
+      f();
+    } catch {
+      // Already closed.
+    }
+  };
+  return {
+    stream,
+    push: (v) => controller.enqueue(v),
+    end: () => quietly(() => controller.close()),
+    error: (e) => quietly(() => controller.error(e)),
+  };
 }
 
 /** Collects everything written to a stream; `done` resolves at close. */
@@ -70,6 +82,8 @@ export class FakeSession implements Session {
   /** How the client closed the session, if it did. */
   closeInfo: WebTransportCloseInfo | undefined;
   private resolveClosed!: (i: WebTransportCloseInfo) => void;
+  private rejectClosed!: (e: Error) => void;
+  private readonly downs: TransformStreamDefaultController<Uint8Array>[] = [];
 
   constructor(
     readonly url: string,
@@ -78,7 +92,10 @@ export class FakeSession implements Session {
     fail?: Error,
   ) {
     this.ready = fail === undefined ? Promise.resolve() : Promise.reject(fail);
-    this.closed = new Promise((r) => (this.resolveClosed = r));
+    this.closed = new Promise((resolve, reject) => {
+      this.resolveClosed = resolve;
+      this.rejectClosed = reject;
+    });
     this.sentDatagrams = collector();
     this.datagrams = { maxDatagramSize, readable: this.incomingDatagrams.stream, writable: this.sentDatagrams.writable };
     this.incomingUnidirectionalStreams = this.incomingStreams.stream;
@@ -86,7 +103,7 @@ export class FakeSession implements Session {
 
   createBidirectionalStream(): Promise<{ readable: ReadableStream<Uint8Array>; writable: WritableStream<Uint8Array> }> {
     const up = new TransformStream<Uint8Array, Uint8Array>();
-    const down = new TransformStream<Uint8Array, Uint8Array>();
+    const down = new TransformStream<Uint8Array, Uint8Array>({ start: (c) => void this.downs.push(c) });
     this.bidi.push({ fromClient: up.readable, toClient: down.writable });
     return Promise.resolve({ readable: down.readable, writable: up.writable });
   }
@@ -100,6 +117,15 @@ export class FakeSession implements Session {
   close(info?: WebTransportCloseInfo): void {
     this.closeInfo ??= info ?? {};
     this.resolveClosed(info ?? {});
+  }
+
+  /** The connection is lost (as after a network outage): `closed` rejects, streams fail. */
+  lose(reason = "connection lost"): void {
+    const e = new Error(reason);
+    this.rejectClosed(e);
+    for (const c of this.downs) c.error(e);
+    this.incomingStreams.error(e);
+    this.incomingDatagrams.error(e);
   }
 
   /** The server closes the session. */

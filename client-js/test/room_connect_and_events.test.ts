@@ -1,102 +1,13 @@
-import { create } from "@bufbuild/protobuf";
 import { describe, expect, it } from "vitest";
 
 import { JoinRefusedError, ServerError } from "../src/errors.js";
-import { TrackKind as ProtoKind, TrackSource as ProtoSource, ErrorCode, LeaveReason, TrackSchema, ParticipantSchema } from "../src/proto/gen/dark_tower/signaling/v1/signaling_pb.js";
+import { ErrorCode, LeaveReason } from "../src/proto/gen/dark_tower/signaling/v1/signaling_pb.js";
 import { encodeStreamFrame, STREAM_TYPE_GROUP } from "../src/proto/media.js";
-import { Room } from "../src/room.js";
 import { ConnectionState, RoomEvent } from "../src/room_events.js";
 import type { RemoteTrack } from "../src/track.js";
-import { FakeSession, pushable, until } from "./fake_session.js";
+import { pushable, until } from "./fake_session.js";
+import { HASH, bobCamera, connect, harness } from "./room_harness.js";
 import { FakeSignalServer } from "./server_side.js";
-
-const HASH = "6b86b273ff34fce19d6b804eff5a3f5747ada4eaa22f1d49c01e52ddb7875b4b";
-
-interface Harness {
-  room: Room;
-  sessions: FakeSession[];
-  requests: { url: string; init: RequestInit }[];
-  events: string[];
-}
-
-function harness(joinStatus = 200, joinBody: unknown = undefined): Harness {
-  const sessions: FakeSession[] = [];
-  const requests: { url: string; init: RequestInit }[] = [];
-  const events: string[] = [];
-  const room = new Room({
-    clientDetail: "unit test",
-    fetch: (url, init) => {
-      requests.push({ url, init });
-      const body = joinBody ?? {
-        protocol_version: 1,
-        meeting: "standup",
-        identity: "alice",
-        signal_url: "https://127.0.0.1:4433/v1/signal/standup",
-        certificate_sha256: [HASH],
-      };
-      return Promise.resolve(new Response(JSON.stringify(body), { status: joinStatus }));
-    },
-    sessionFactory: (url, hashes) => {
-      const s = new FakeSession(url, hashes);
-      sessions.push(s);
-      return s;
-    },
-  });
-  for (const e of Object.values(RoomEvent)) {
-    room.on(e, (...args: unknown[]) => {
-      const first = args[0];
-      const detail =
-        first !== null && typeof first === "object" && "identity" in first
-          ? String(first.identity)
-          : first !== null && typeof first === "object" && "trackSid" in first
-            ? String(first.trackSid)
-            : first !== null && typeof first === "object" && "sid" in first
-              ? String(first.sid)
-              : typeof first === "string"
-                ? first
-                : "";
-      events.push(detail === "" ? e : `${e}:${detail}`);
-    });
-  }
-  return { room, sessions, requests, events };
-}
-
-const bobCamera = create(TrackSchema, {
-  id: "TR_00000000000000b1",
-  alias: 9,
-  kind: ProtoKind.VIDEO,
-  source: ProtoSource.CAMERA,
-  codec: "vp8",
-  name: "camera",
-});
-
-/** Connects `h.room`, playing the server; returns the fake signaling server. */
-async function connect(h: Harness): Promise<FakeSignalServer> {
-  const done = h.room.connect("http://127.0.0.1:8080", "tok.en");
-  await until(() => h.sessions[0]?.bidi.length === 1);
-  const signalSession = h.sessions[0];
-  const stream = signalSession?.bidi[0];
-  if (stream === undefined) throw new Error("no signaling stream");
-  const server = new FakeSignalServer(stream);
-  const join = await server.next();
-  expect(join?.message.case).toBe("join");
-  await server.send({
-    requestId: join?.requestId ?? 0,
-    message: {
-      case: "joined",
-      value: {
-        participant: { id: "PA_00000000000000a1", identity: "alice", name: "Alice" },
-        others: [create(ParticipantSchema, { id: "PA_00000000000000b0", identity: "bob", name: "Bob", tracks: [bobCamera] })],
-        meeting: { name: "standup" },
-        media: { url: "https://127.0.0.1:4433/v1/media", ticket: "ti.ck.et", certificateSha256: [HASH] },
-        limits: { maxDatagramFrameBytes: 1100 },
-        protocolVersion: 1,
-      },
-    },
-  });
-  await done;
-  return server;
-}
 
 describe("Room.connect", () => {
   it("POSTs /v1/join, opens signaling with the token, sends Join, opens media with the ticket", async () => {
@@ -221,7 +132,7 @@ describe("Room events", () => {
     h.sessions[0]?.serverClose(0, "left");
     await left;
     expect(h.room.state).toBe(ConnectionState.Disconnected);
-    expect(h.events.at(-1)).toBe("disconnected");
+    expect(h.events.at(-1)).toBe("disconnected:client disconnected");
     expect(h.sessions.every((s) => s.closeInfo !== undefined || s.url.includes("signal"))).toBe(true);
     expect(h.room.remoteParticipants.size).toBe(0);
   });

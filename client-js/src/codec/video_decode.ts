@@ -80,6 +80,11 @@ export class VideoDecodePipeline {
     );
   }
 
+  /** Decodes nothing until the next keyframe (frames were lost before they got here). */
+  resync(): void {
+    this.waitingForKeyframe = true;
+  }
+
   /** Whether `frame` continues a decodable sequence; updates the group position. */
   private accept(frame: MediaFrame): boolean {
     const h = frame.header;

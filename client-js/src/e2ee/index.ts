@@ -37,3 +37,6 @@ export {
   type DerivedKeyMaterial,
   type SframeHeader,
 } from "./sframe.js";
+export { ExternalE2EEKeyProvider, type ExternalE2EEKeyProviderOptions, type KeyOp } from "./external_key_provider.js";
+export type { E2EEOptions } from "./options.js";
+export { ENCRYPTION_ERROR_INTERVAL_MS, RoomE2EE, type E2EEStats } from "./room_e2ee.js";

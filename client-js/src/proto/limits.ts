@@ -32,3 +32,9 @@ export const MAX_DATA_TOPIC = 256;
 
 /** The signaling protocol version this client speaks (`PROTOCOL_VERSION` in Rust). */
 export const PROTOCOL_VERSION = 1;
+
+/** Longest display name set with `SetMetadata` (`dark_tower_signaling::meeting::metadata::MAX_NAME`). */
+export const MAX_PARTICIPANT_NAME = 256;
+
+/** Longest participant metadata (`dark_tower_signaling::meeting::metadata::MAX_METADATA`). */
+export const MAX_PARTICIPANT_METADATA = 16 * 1024;

@@ -18,7 +18,7 @@ use wtransport::{Endpoint, VarInt};
 
 use crate::admin::{self, Readiness};
 use crate::auth::ServerAuthenticator;
-use crate::config::{MintWith, ServerConfig};
+use crate::config::{DemoMode, MintWith, ServerConfig};
 use crate::devkeys;
 use crate::http::{self, ApiState};
 use crate::signing_keys::SigningKeys;
@@ -154,6 +154,11 @@ impl ServerBuilder {
             Some(s) => s,
             None => crate::store::open(&config.store, &config.data_dir).await?,
         };
+        let demo = match config.demo {
+            DemoMode::On => true,
+            DemoMode::Off => false,
+            DemoMode::Auto => self.auth.is_none() && config.auth.api_keys.is_empty(),
+        } && http::has_demo();
         let (auth, issuer, api_key, signing) = built_in_auth(&config, self.auth, self.issuer)?;
 
         // Certificate files when configured (publicly trusted: nothing to pin), else a
@@ -265,6 +270,7 @@ impl ServerBuilder {
                 certificate_sha256: pins,
                 signing,
                 ready: ready.clone(),
+                demo,
             },
             &config.cors_origins,
             &config.http_limits,

@@ -214,6 +214,20 @@ impl Default for HttpLimits {
     }
 }
 
+/// Whether the HTTP port serves the demo meeting app at `/` and mints demo tokens at
+/// `POST /demo/token` (anyone reaching the port may then join any meeting: development only).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DemoMode {
+    /// On in development mode (no API keys configured, no custom authenticator), else off.
+    #[default]
+    Auto,
+    /// Always on.
+    On,
+    /// Never.
+    Off,
+}
+
 /// Log output on stderr.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -279,6 +293,8 @@ pub struct ServerConfig {
     pub http_limits: HttpLimits,
     /// Log format.
     pub log_format: LogFormat,
+    /// The demo app and its token endpoint.
+    pub demo: DemoMode,
 }
 
 impl Default for ServerConfig {
@@ -306,6 +322,7 @@ impl Default for ServerConfig {
             webhooks: WebhookConfig::default(),
             http_limits: HttpLimits::default(),
             log_format: LogFormat::default(),
+            demo: DemoMode::default(),
         }
     }
 }

@@ -7,6 +7,7 @@
 
 mod admin_auth;
 mod body;
+mod demo;
 mod error;
 mod join;
 mod keys;
@@ -33,6 +34,7 @@ use crate::admin::Readiness;
 use crate::config::HttpLimits;
 use crate::signing_keys::SigningKeys;
 
+pub use demo::{DemoTokenRequest, DemoTokenResponse, has_demo};
 pub use error::ApiError;
 pub use join::{JoinRequest, JoinResponse};
 pub use meetings::{CreateMeetingRequest, Meeting, MeetingList};
@@ -65,6 +67,8 @@ pub struct ApiState {
     pub signing: Option<Arc<SigningKeys>>,
     /// Off while draining: joins are refused with `shutting_down`.
     pub ready: Readiness,
+    /// Serve the demo app and `POST /demo/token`.
+    pub demo: bool,
 }
 
 /// The `/v1` routes. `cors_origins` empty allows any origin (development); otherwise only those.
@@ -87,8 +91,9 @@ pub fn router(state: ApiState, cors_origins: &[String], limits: &HttpLimits) -> 
     Ok(Router::new()
         .route("/v1/join", post(join::join))
         .route("/.well-known/jwks.json", get(keys::jwks))
+        .route("/demo/token", post(demo::token))
         .merge(admin)
-        .fallback(error::not_found)
+        .fallback(demo::fallback)
         .method_not_allowed_fallback(error::method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(middleware::from_fn_with_state(limits::Limits::new(limits), limits::enforce))

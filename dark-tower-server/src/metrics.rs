@@ -9,16 +9,42 @@ use std::sync::atomic::Ordering;
 use dark_tower_sfu::MediaHandler;
 use dark_tower_signaling::MeetingController;
 use prometheus_client::collector::Collector;
+use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::encoding::{DescriptorEncoder, EncodeMetric};
 use prometheus_client::metrics::counter::ConstCounter;
+use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::ConstGauge;
-use prometheus_client::registry::Registry;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::{Registry, Unit};
+
+use crate::webhooks::WebhookCounters;
 
 /// Reads the server's parts at scrape time.
 #[derive(Debug)]
 struct ServerCollector {
     mh: Arc<MediaHandler>,
     mc: Arc<MeetingController>,
+    webhooks: Option<Arc<WebhookCounters>>,
+}
+
+/// Labels of the REST latency histogram: the route template (never the concrete path, so
+/// meeting names and identities are not labels), the method and the status class.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+pub struct RestLabels {
+    /// `GET`, `POST`, …
+    pub method: String,
+    /// The matched route template (`/v1/meetings/{name}`), or `unmatched`.
+    pub route: String,
+    /// `2xx`, `4xx`, `5xx`, …
+    pub status: String,
+}
+
+/// Time to answer HTTP API requests, by route.
+pub type RestLatency = Family<RestLabels, Histogram, fn() -> Histogram>;
+
+fn rest_histogram() -> Histogram {
+    // 0.5 ms .. ~4 s.
+    Histogram::new(exponential_buckets(0.0005, 2.0, 14))
 }
 
 fn counter(enc: &mut DescriptorEncoder, name: &str, help: &str, value: u64) -> fmt::Result {
@@ -90,6 +116,22 @@ impl Collector for ServerCollector {
             self.mh.meeting_count() as i64,
         )?;
         gauge(&mut enc, "dark_tower_signaling_sessions", "Signaling sessions open", self.mc.session_count())?;
+        gauge(&mut enc, "dark_tower_tracks_published", "Tracks published now", self.mc.track_count())?;
+        if let Some(w) = &self.webhooks {
+            counter(
+                &mut enc,
+                "dark_tower_webhooks_delivered",
+                "Webhook events delivered",
+                load(&w.delivered),
+            )?;
+            counter(
+                &mut enc,
+                "dark_tower_webhooks_retried",
+                "Webhook attempts that failed and were retried",
+                load(&w.retried),
+            )?;
+            counter(&mut enc, "dark_tower_webhooks_dropped", "Webhook events given up on", load(&w.dropped))?;
+        }
         gauge(
             &mut enc,
             "dark_tower_meetings_live",
@@ -100,11 +142,33 @@ impl Collector for ServerCollector {
     }
 }
 
-/// The registry served at `/metrics`.
-pub fn registry(mh: Arc<MediaHandler>, mc: Arc<MeetingController>) -> Registry {
+/// The registry served at `/metrics`, and the REST latency family the HTTP API records into.
+/// Also makes the meeting controller report join latencies into a histogram.
+pub fn registry(
+    mh: Arc<MediaHandler>,
+    mc: Arc<MeetingController>,
+    webhooks: Option<Arc<WebhookCounters>>,
+) -> (Registry, RestLatency) {
     let mut r = Registry::default();
-    r.register_collector(Box::new(ServerCollector { mh, mc }));
-    r
+    // 1 ms .. ~8 s.
+    let joins = Histogram::new(exponential_buckets(0.001, 2.0, 14));
+    let observed = joins.clone();
+    mc.observe_joins(Arc::new(move |d| observed.observe(d.as_secs_f64())));
+    r.register_with_unit(
+        "dark_tower_join_latency",
+        "From a participant's Join to its Joined (lobby waits included)",
+        Unit::Seconds,
+        joins,
+    );
+    let rest: RestLatency = Family::new_with_constructor(rest_histogram);
+    r.register_with_unit(
+        "dark_tower_http_request_duration",
+        "Time to answer HTTP API requests",
+        Unit::Seconds,
+        rest.clone(),
+    );
+    r.register_collector(Box::new(ServerCollector { mh, mc, webhooks }));
+    (r, rest)
 }
 
 /// The registry in OpenMetrics text.

@@ -220,6 +220,7 @@ impl ServerBuilder {
 
         let ticket_key = TicketKey::generate();
         let mh = MediaHandler::new(MediaHandlerConfig::default());
+        let mut webhook_counters = None;
         let webhooks: Arc<dyn WebhookSink> = match self.webhooks {
             Some(w) => w,
             None if config.webhooks.urls.is_empty() => Arc::new(LogWebhookSink),
@@ -232,7 +233,9 @@ impl ServerBuilder {
                     .ok_or_else(|| {
                         ServerError::Config("webhooks.secret is needed to sign webhooks".into())
                     })?;
-                Arc::new(HttpWebhookSink::start(&config.webhooks, secret).map_err(ServerError::Config)?)
+                let sink = HttpWebhookSink::start(&config.webhooks, secret).map_err(ServerError::Config)?;
+                webhook_counters = Some(sink.counters());
+                Arc::new(sink)
             }
         };
         let mut mc_config = McConfig::new(format!("{base}/v1/media"), pins.clone(), ticket_key.clone());
@@ -243,6 +246,8 @@ impl ServerBuilder {
         let feedback: Arc<dyn dark_tower_core::forwarding::MediaFeedback> = mc.clone();
         mh.set_feedback(feedback);
 
+        let (registry, rest_latency) =
+            crate::metrics::registry(Arc::clone(&mh), Arc::clone(&mc), webhook_counters);
         let ready = Readiness::default();
         let routes = Arc::new(Routes {
             auth: Arc::clone(&auth),
@@ -271,6 +276,7 @@ impl ServerBuilder {
                 signing,
                 ready: ready.clone(),
                 demo,
+                rest_latency: Some(rest_latency),
             },
             &config.cors_origins,
             &config.http_limits,
@@ -290,7 +296,7 @@ impl ServerBuilder {
                 tracing::error!(error = %e, "http server stopped");
             }
         }));
-        let registry = Arc::new(crate::metrics::registry(Arc::clone(&mh), Arc::clone(&mc)));
+        let registry = Arc::new(registry);
         let admin_router = admin::router(ready.clone(), registry);
         tasks.push(tokio::spawn(async move {
             if let Err(e) = axum::serve(admin_listener, admin_router).await {

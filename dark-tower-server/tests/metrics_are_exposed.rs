@@ -63,4 +63,17 @@ async fn metrics_follow_sessions_and_media() {
     assert!(value(&after, "dark_tower_media_frames_forwarded_total") >= 1.0);
     assert!(value(&after, "dark_tower_media_bytes_forwarded_total") >= 50.0);
     assert!(!after.contains("meeting=") && !after.contains("participant="), "no per-meeting labels");
+    assert_eq!(value(&after, "dark_tower_tracks_published"), 1.0);
+    // Two joins measured, each under the largest bucket.
+    assert_eq!(value(&after, "dark_tower_join_latency_seconds_count"), 2.0);
+    assert!(value(&after, "dark_tower_join_latency_seconds_sum") > 0.0);
+    assert_eq!(value(&after, "dark_tower_join_latency_seconds_bucket{le=\"+Inf\"}"), 2.0);
+    // REST latency by route template: the two POST /v1/join calls.
+    let joins =
+        "dark_tower_http_request_duration_seconds_count{method=\"POST\",route=\"/v1/join\",status=\"2xx\"}";
+    assert_eq!(value(&after, joins), 2.0);
+
+    ann.unpublish_track(mic.info()).expect("unpublish");
+    wait_for(&mut bob, |e| matches!(e, RoomEvent::TrackUnpublished { .. }).then_some(())).await;
+    assert_eq!(value(&scrape(&t).await, "dark_tower_tracks_published"), 0.0);
 }

@@ -109,4 +109,10 @@ async fn events_arrive_signed_in_order_after_retries() {
     }
     assert_eq!(events[2].1["track"], track_id.as_str());
     assert_eq!(events[1].1["identity"], "ann");
+    drop(r);
+    let metrics = reqwest::get(format!("http://{}/metrics", t.server.admin)).await.expect("scrape");
+    let metrics = metrics.text().await.expect("body");
+    assert!(metrics.contains("dark_tower_webhooks_delivered_total 6"), "{metrics}");
+    assert!(metrics.contains("dark_tower_webhooks_retried_total 2"), "{metrics}");
+    assert!(metrics.contains("dark_tower_webhooks_dropped_total 0"), "{metrics}");
 }

@@ -18,5 +18,5 @@
 pub mod driver;
 pub mod meeting;
 
-pub use driver::{McConfig, MeetingController};
+pub use driver::{JoinObserver, McConfig, MeetingController};
 pub use meeting::{Command, Effect, JoinRequest, Meeting, MeetingConfig, MeetingEvent};

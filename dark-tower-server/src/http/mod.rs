@@ -18,11 +18,14 @@ mod participants;
 mod tokens;
 
 use std::sync::Arc;
+use std::time::Instant;
 
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
 use axum::http::{HeaderValue, Method, header};
 use axum::middleware;
+use axum::middleware::Next;
+use axum::response::Response;
 use axum::routing::{get, post};
 use dark_tower_core::auth::{Authenticator, TokenIssuer};
 use dark_tower_core::store::MeetingStore;
@@ -32,6 +35,7 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 
 use crate::admin::Readiness;
 use crate::config::HttpLimits;
+use crate::metrics::{RestLabels, RestLatency};
 use crate::signing_keys::SigningKeys;
 
 pub use demo::{DemoTokenRequest, DemoTokenResponse, has_demo};
@@ -69,6 +73,8 @@ pub struct ApiState {
     pub ready: Readiness,
     /// Serve the demo app and `POST /demo/token`.
     pub demo: bool,
+    /// Where request latencies go (`None`: not measured).
+    pub rest_latency: Option<RestLatency>,
 }
 
 /// The `/v1` routes. `cors_origins` empty allows any origin (development); otherwise only those.
@@ -96,9 +102,31 @@ pub fn router(state: ApiState, cors_origins: &[String], limits: &HttpLimits) -> 
         .fallback(demo::fallback)
         .method_not_allowed_fallback(error::method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY))
+        .layer(middleware::from_fn_with_state(state.clone(), record_latency))
         .layer(middleware::from_fn_with_state(limits::Limits::new(limits), limits::enforce))
         .layer(cors(cors_origins)?)
         .with_state(state))
+}
+
+/// Records how long each request took, by route template, method and status class.
+async fn record_latency(State(state): State<ApiState>, request: Request, next: Next) -> Response {
+    let Some(family) = state.rest_latency.clone() else { return next.run(request).await };
+    let method = match *request.method() {
+        Method::GET | Method::POST | Method::DELETE | Method::PATCH | Method::PUT | Method::OPTIONS => {
+            request.method().as_str().to_owned()
+        }
+        _ => "other".to_owned(),
+    };
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or_else(|| "unmatched".into());
+    let started = Instant::now();
+    let response = next.run(request).await;
+    let status = format!("{}xx", response.status().as_u16() / 100);
+    family.get_or_create(&RestLabels { method, route, status }).observe(started.elapsed().as_secs_f64());
+    response
 }
 
 fn cors(origins: &[String]) -> Result<CorsLayer, String> {

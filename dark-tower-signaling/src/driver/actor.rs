@@ -160,9 +160,11 @@ async fn event(mc: &MeetingController, record: &MeetingRecord, e: MeetingEvent, 
             WebhookEvent::ParticipantLeft { meeting, participant },
         ),
         MeetingEvent::TrackPublished { participant, track } => {
+            mc.tracks.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             (Ok(()), WebhookEvent::TrackPublished { meeting, participant, track })
         }
         MeetingEvent::TrackUnpublished { participant, track } => {
+            mc.tracks.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
             (Ok(()), WebhookEvent::TrackUnpublished { meeting, participant, track })
         }
         MeetingEvent::Ended => {

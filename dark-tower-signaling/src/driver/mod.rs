@@ -92,8 +92,14 @@ pub struct MeetingController {
     meetings: Mutex<HashMap<MeetingName, mpsc::Sender<ActorMsg>>>,
     sessions: std::sync::atomic::AtomicI64,
     epochs: std::sync::atomic::AtomicU64,
+    join_observer: std::sync::OnceLock<JoinObserver>,
+    tracks: std::sync::atomic::AtomicI64,
     me: Weak<MeetingController>,
 }
+
+/// Told how long each join took: from reading `Join` to writing `Joined` (lobby waits
+/// included).
+pub type JoinObserver = Arc<dyn Fn(Duration) + Send + Sync>;
 
 impl std::fmt::Debug for MeetingController {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -129,6 +135,8 @@ impl MeetingController {
             meetings: Mutex::default(),
             sessions: std::sync::atomic::AtomicI64::new(0),
             epochs: std::sync::atomic::AtomicU64::new(1),
+            join_observer: std::sync::OnceLock::new(),
+            tracks: std::sync::atomic::AtomicI64::new(0),
             me: me.clone(),
         })
     }
@@ -136,6 +144,17 @@ impl MeetingController {
     /// The configuration.
     pub fn config(&self) -> &McConfig {
         &self.config
+    }
+
+    /// Reports every join's latency to `observer` (for a metrics histogram); the first call
+    /// wins. Returns whether it was set.
+    pub fn observe_joins(&self, observer: JoinObserver) -> bool {
+        self.join_observer.set(observer).is_ok()
+    }
+
+    /// Tracks published now, over all meetings.
+    pub fn track_count(&self) -> i64 {
+        self.tracks.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Signaling sessions being served now.

@@ -114,6 +114,7 @@ pub(super) async fn serve<S: Session>(
             .await;
         }
     };
+    let join_started = tokio::time::Instant::now();
     let now = SystemTime::now();
     let record = match mc.place(&meeting, now).await {
         Ok(r) => r,
@@ -163,7 +164,7 @@ pub(super) async fn serve<S: Session>(
     if !mc.send(&record, ActorMsg::Join { request, outbox: out_tx.clone() }).await {
         return refuse(&session, &mut send, ErrorCode::ShuttingDown, "meeting controller stopping").await;
     }
-    let link = Link { record: &record, participant, epoch };
+    let link = Link { record: &record, participant, epoch, join_started: Some(join_started) };
     pump(mc, link, session, send, recv, reader, out_tx, out_rx).await;
 }
 
@@ -213,7 +214,7 @@ pub(super) async fn serve_resume<S: Session>(mc: &MeetingController, session: S,
     if !mc.send_existing(&record, ActorMsg::Resume { request, outbox: out_tx.clone() }).await {
         return refuse(&session, &mut send, ErrorCode::ResumeFailed, "the meeting has ended").await;
     }
-    let link = Link { record: &record, participant, epoch };
+    let link = Link { record: &record, participant, epoch, join_started: None };
     pump(mc, link, session, send, recv, reader, out_tx, out_rx).await;
 }
 
@@ -222,6 +223,8 @@ struct Link<'a> {
     record: &'a MeetingRecord,
     participant: ParticipantId,
     epoch: u64,
+    /// When the Join was read (a fresh join, not a resume): `Joined` going out ends the join.
+    join_started: Option<tokio::time::Instant>,
 }
 
 /// Moves messages both ways until the session ends, sampling the path for connection quality,
@@ -237,8 +240,9 @@ async fn pump<S: Session>(
     out_tx: mpsc::Sender<Outgoing>,
     out_rx: mpsc::Receiver<Outgoing>,
 ) {
-    let Link { record, participant, epoch } = link;
-    let writer = tokio::spawn(write_loop(session.clone(), send, out_rx));
+    let Link { record, participant, epoch, join_started } = link;
+    let timer = join_started.zip(mc.join_observer.get().cloned());
+    let writer = tokio::spawn(write_loop(session.clone(), send, out_rx, timer));
     let end = tokio::select! {
         end = read_loop(mc, record, participant, &mut recv, &mut reader) => end,
         end = datagram_loop(mc, record, participant, &session) => end,
@@ -327,12 +331,22 @@ async fn datagram_loop<S: Session>(
     std::future::pending().await
 }
 
-async fn write_loop<S: Session>(session: S, mut send: S::Send, mut rx: mpsc::Receiver<Outgoing>) {
+async fn write_loop<S: Session>(
+    session: S,
+    mut send: S::Send,
+    mut rx: mpsc::Receiver<Outgoing>,
+    mut join_timer: Option<(tokio::time::Instant, super::JoinObserver)>,
+) {
     while let Some(out) = rx.recv().await {
         match out {
             Outgoing::Message(m) => {
                 if !write(&mut send, &m).await {
                     return;
+                }
+                if matches!(m.message, Some(sig::server_message::Message::Joined(_)))
+                    && let Some((started, observe)) = join_timer.take()
+                {
+                    observe(started.elapsed());
                 }
             }
             Outgoing::Datagram(m) => {

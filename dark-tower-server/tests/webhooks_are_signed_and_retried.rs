@@ -93,15 +93,17 @@ async fn events_arrive_signed_in_order_after_retries() {
         assert!(tokio::time::Instant::now() < deadline, "only {} events arrived: {events:?}", events.len());
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let r = state.lock().expect("lock");
-    let events = delivered(&r);
+    let (events, attempts) = {
+        let r = state.lock().expect("lock");
+        (delivered(&r), r.attempts.clone())
+    };
     let kinds: Vec<&str> = events.iter().map(|(_, b)| b["event"].as_str().unwrap_or("?")).collect();
     assert_eq!(kinds, expected, "events in the order they happened");
-    assert!(r.attempts.iter().all(|(_, _, ok)| *ok), "every request carries a valid signature");
+    assert!(attempts.iter().all(|(_, _, ok)| *ok), "every request carries a valid signature");
     // The first event was refused twice, then delivered: three attempts with one id.
     let first_id = &events[0].0;
-    assert_eq!(r.attempts.iter().filter(|(id, _, _)| id == first_id).count(), 3, "retried until accepted");
-    assert_eq!(r.attempts.len(), expected.len() + 2, "each event delivered once after the retries");
+    assert_eq!(attempts.iter().filter(|(id, _, _)| id == first_id).count(), 3, "retried until accepted");
+    assert_eq!(attempts.len(), expected.len() + 2, "each event delivered once after the retries");
     for (id, body) in &events {
         assert_eq!(body["id"].as_str(), Some(id.as_str()), "the body carries the event id");
         assert_eq!(body["meeting"], "hooks");
@@ -109,7 +111,6 @@ async fn events_arrive_signed_in_order_after_retries() {
     }
     assert_eq!(events[2].1["track"], track_id.as_str());
     assert_eq!(events[1].1["identity"], "ann");
-    drop(r);
     let metrics = reqwest::get(format!("http://{}/metrics", t.server.admin)).await.expect("scrape");
     let metrics = metrics.text().await.expect("body");
     assert!(metrics.contains("dark_tower_webhooks_delivered_total 6"), "{metrics}");

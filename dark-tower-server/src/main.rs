@@ -164,8 +164,13 @@ enum RoleArg {
 }
 
 fn init_logs(format: LogFormat) {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+    let mut filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    // wtransport logs request headers at debug level, and the signaling and media URLs carry
+    // credentials (access token, media ticket): keep it at info whatever RUST_LOG says.
+    if let Ok(cap) = "wtransport=info".parse() {
+        filter = filter.add_directive(cap);
+    }
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     match format {
         LogFormat::Pretty => builder.init(),

@@ -28,6 +28,8 @@ export interface Engine {
   localTrackPublished(pub: LocalTrackPublication): void;
   /** Called after a local track was unpublished. */
   localTrackUnpublished(pub: LocalTrackPublication): void;
+  /** Whether the room was created with E2EE (its tracks are published as encrypted). */
+  e2eeConfigured(): boolean;
   /** With E2EE configured: how `pub`'s payloads are encrypted and where failures go. */
   e2eeSender(pub: LocalTrackPublication): { transform: PayloadTransform; onError(e: unknown): void } | undefined;
 }

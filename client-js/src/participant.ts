@@ -327,6 +327,7 @@ export class LocalParticipant extends Participant<LocalTrackPublication> {
       codec: video ? videoEncoding.codec : audioEncoding.codec,
       layers,
       name: options.name ?? track.source,
+      encrypted: engine.e2eeConfigured(),
     });
     const reply = await engine.signal.request({ case: "publishTrack", value: request });
     const ack = expectCase(reply, "publishTrackAck");

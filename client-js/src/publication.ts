@@ -43,6 +43,8 @@ export interface TrackInfo {
   name: string;
   /** Muted by its publisher or a moderator. */
   muted: boolean;
+  /** Its publisher encrypts it end to end (SFrame). */
+  encrypted: boolean;
 }
 
 /** Converts the signaling `Track`. */
@@ -56,6 +58,7 @@ export function trackInfoFromProto(t: ProtoTrack): TrackInfo {
     layers: t.layers,
     name: t.name,
     muted: t.muted,
+    encrypted: t.encrypted,
   };
 }
 

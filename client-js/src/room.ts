@@ -76,7 +76,7 @@ class Connection implements Engine {
     readonly maxDatagramFrame: number,
     /** Set when the server allows resuming. */
     readonly resumption: Resumption | undefined,
-    private readonly room: Pick<Engine, "participantIds" | "localTrackPublished" | "localTrackUnpublished" | "e2eeSender">,
+    private readonly room: Pick<Engine, "participantIds" | "localTrackPublished" | "localTrackUnpublished" | "e2eeSender" | "e2eeConfigured">,
   ) {}
 
   get media(): Session {
@@ -99,6 +99,9 @@ class Connection implements Engine {
   }
   e2eeSender(pub: LocalTrackPublication): ReturnType<Engine["e2eeSender"]> {
     return this.room.e2eeSender(pub);
+  }
+  e2eeConfigured(): boolean {
+    return this.room.e2eeConfigured();
   }
 }
 
@@ -314,6 +317,7 @@ export class Room extends TypedEventEmitter<RoomEventCallbacks> {
         }),
       localTrackPublished: (pub) => this.emit(RoomEvent.LocalTrackPublished, pub, this.local),
       localTrackUnpublished: (pub) => this.emit(RoomEvent.LocalTrackUnpublished, pub, this.local),
+      e2eeConfigured: () => this.e2ee !== undefined,
       e2eeSender: (pub) => {
         const e2ee = this.e2ee;
         if (e2ee === undefined) return undefined;
@@ -570,6 +574,12 @@ export class Room extends TypedEventEmitter<RoomEventCallbacks> {
       this.local.requestKeyframes();
     }
     return Promise.resolve();
+  }
+
+  /** Whether the meeting requires end-to-end encryption (`MeetingInfo.e2ee_required`): only
+   *  a room created with `e2ee` can publish in it. */
+  get isE2EERequired(): boolean {
+    return this.joined?.meeting?.e2eeRequired ?? false;
   }
 
   /** Whether E2EE is on. */

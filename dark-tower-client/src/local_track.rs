@@ -63,6 +63,7 @@ impl TrackOptions {
             codec: self.codec.clone(),
             layers: self.layers.clone(),
             name: self.name.clone(),
+            encrypted: false,
         }
     }
 }

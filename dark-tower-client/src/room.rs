@@ -249,6 +249,7 @@ impl Shared {
 /// A joined meeting. Events arrive through [`Room::next_event`].
 pub struct Room {
     meeting: String,
+    e2ee_required: bool,
     local: ParticipantInfo,
     signal: Signal,
     link: Arc<LinkCell>,
@@ -428,7 +429,9 @@ pub async fn connect(server_url: &str, token: &str, options: ConnectOptions) -> 
         .limits
         .as_ref()
         .map_or(dark_tower_core::limits::MAX_DATAGRAM_FRAME, |l| l.max_datagram_frame_bytes as usize);
+    let e2ee_required = joined.meeting.as_ref().is_some_and(|m| m.e2ee_required);
     Ok(Room {
+        e2ee_required,
         meeting: joined.meeting.map(|m| m.name).unwrap_or_default(),
         local,
         signal,
@@ -449,6 +452,12 @@ impl Room {
         &self.meeting
     }
 
+    /// Whether the meeting requires end-to-end encryption: its tracks can only be published
+    /// with [`ConnectOptions::e2ee`] set, and receiving needs the meeting's key.
+    pub fn e2ee_required(&self) -> bool {
+        self.e2ee_required
+    }
+
     /// This participant.
     pub fn local_participant(&self) -> &ParticipantInfo {
         &self.local
@@ -466,7 +475,8 @@ impl Room {
 
     /// Publishes a track; frames are sent through the returned [`LocalTrack`].
     pub async fn publish_track(&self, options: TrackOptions) -> Result<LocalTrack, ClientError> {
-        let request = options.to_proto();
+        let mut request = options.to_proto();
+        request.encrypted = self.shared.e2ee.is_some();
         let reply = self.signal.request(C::PublishTrack(request)).await?;
         let S::PublishTrackAck(ack) = reply else {
             return Err(ClientError::Protocol("expected PublishTrackAck".into()));

@@ -28,6 +28,8 @@ pub struct TrackInfo {
     pub name: String,
     /// Muted by its publisher or a moderator.
     pub muted: bool,
+    /// Its publisher encrypts it end to end (SFrame).
+    pub encrypted: bool,
 }
 
 impl TrackInfo {
@@ -41,6 +43,7 @@ impl TrackInfo {
             layers: t.layers.len().max(1) as u8,
             name: t.name.clone(),
             muted: t.muted,
+            encrypted: t.encrypted,
         })
     }
 }

@@ -184,6 +184,7 @@ fn track(id: &str, alias: u32, video: bool) -> sig::Track {
             layers: simulcast(),
             muted: false,
             name: "camera".into(),
+            encrypted: false,
         }
     } else {
         sig::Track {
@@ -195,6 +196,7 @@ fn track(id: &str, alias: u32, video: bool) -> sig::Track {
             layers: vec![],
             muted: true,
             name: "microphone".into(),
+            encrypted: true,
         }
     }
 }
@@ -247,6 +249,7 @@ fn client_messages() -> Vec<(&'static str, sig::ClientMessage)> {
                     codec: "vp8".into(),
                     layers: simulcast(),
                     name: "camera".into(),
+                    encrypted: false,
                 }),
             ),
         ),
@@ -261,6 +264,7 @@ fn client_messages() -> Vec<(&'static str, sig::ClientMessage)> {
                     codec: "opus".into(),
                     layers: vec![],
                     name: "microphone".into(),
+                    encrypted: true,
                 }),
             ),
         ),
@@ -355,6 +359,7 @@ fn server_messages() -> Vec<(&'static str, sig::ServerMessage)> {
                         created_at_us: T0 - 120_000_000,
                         locked: false,
                         lobby: false,
+                        e2ee_required: true,
                     }),
                     media: Some(sig::MediaEndpoint {
                         url: "https://127.0.0.1:4433/v1/media".into(),
@@ -460,6 +465,7 @@ fn server_messages() -> Vec<(&'static str, sig::ServerMessage)> {
                         created_at_us: T0 - 120_000_000,
                         locked: false,
                         lobby: false,
+                        e2ee_required: true,
                     }),
                     media: Some(sig::MediaEndpoint {
                         url: "https://127.0.0.1:4433/v1/media".into(),

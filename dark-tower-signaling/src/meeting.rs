@@ -400,6 +400,7 @@ impl Meeting {
             created_at_us: micros(self.created_at),
             locked: self.locked,
             lobby: self.lobby,
+            e2ee_required: self.settings.e2ee_required,
         }
     }
 
@@ -673,6 +674,12 @@ impl Meeting {
         {
             return Err(invalid("client_track_id (1-64), codec (<=64) or name (<=256) out of bounds"));
         }
+        if self.settings.e2ee_required && !p.encrypted {
+            return Err(WireError::new(
+                ErrorCode::PermissionDenied,
+                "this meeting requires end-to-end encrypted tracks (PublishTrack.encrypted)",
+            ));
+        }
         if m.client_track_ids.contains_key(&p.client_track_id) {
             return Err(WireError::new(ErrorCode::DuplicateTrack, "client_track_id already published"));
         }
@@ -715,6 +722,7 @@ impl Meeting {
             layers,
             muted: false,
             name: p.name.clone(),
+            encrypted: p.encrypted,
         };
         if let Some(m) = self.members.get_mut(&from) {
             m.tracks.push(id);

@@ -249,6 +249,7 @@ pub fn track_json(t: &sig::Track) -> Node {
         .repeated("layers", t.layers.iter().map(layer_json).collect())
         .boolean("muted", t.muted)
         .string("name", &t.name)
+        .boolean("encrypted", t.encrypted)
         .node()
 }
 
@@ -271,6 +272,7 @@ fn meeting_json(m: &sig::MeetingInfo) -> Node {
         .u64("created_at_us", m.created_at_us)
         .boolean("locked", m.locked)
         .boolean("lobby", m.lobby)
+        .boolean("e2ee_required", m.e2ee_required)
         .node()
 }
 
@@ -312,6 +314,7 @@ pub fn describe_client(m: &sig::ClientMessage) -> Node {
                 .string("codec", &p.codec)
                 .repeated("layers", p.layers.iter().map(layer_json).collect())
                 .string("name", &p.name)
+                .boolean("encrypted", p.encrypted)
                 .node(),
         ),
         Some(M::UnpublishTrack(u)) => {
@@ -348,10 +351,7 @@ pub fn describe_server(m: &sig::ServerMessage) -> Node {
     let o = match &m.message {
         None => o,
         Some(M::Joined(j)) => {
-            let meeting = j
-                .meeting
-                .as_ref()
-                .map(|m| Obj::new().string("name", &m.name).u64("created_at_us", m.created_at_us).node());
+            let meeting = j.meeting.as_ref().map(meeting_json);
             let media = j.media.as_ref().map(|m| {
                 Obj::new()
                     .string("url", &m.url)

@@ -217,6 +217,7 @@ pub fn publish(client_track_id: &str, source: TrackSource, n_layers: u32) -> sig
         },
         layers: layers(n_layers),
         name: client_track_id.into(),
+        encrypted: false,
     }
 }
 

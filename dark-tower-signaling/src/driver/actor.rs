@@ -16,7 +16,12 @@ use super::session::Outgoing;
 use super::{ActorMsg, MeetingController};
 use crate::meeting::{Command, Effect, Meeting, MeetingEvent};
 
-pub(super) async fn run(mc: Arc<MeetingController>, record: MeetingRecord, mut rx: mpsc::Receiver<ActorMsg>) {
+pub(super) async fn run(
+    mc: Arc<MeetingController>,
+    record: MeetingRecord,
+    me: mpsc::WeakSender<ActorMsg>,
+    mut rx: mpsc::Receiver<ActorMsg>,
+) {
     let name = record.name.clone();
     let mut meeting =
         Meeting::new(name.clone(), record.settings.clone(), mc.config.meeting.clone(), record.created_at);
@@ -39,6 +44,7 @@ pub(super) async fn run(mc: Arc<MeetingController>, record: MeetingRecord, mut r
             _ = timer => None,
         };
         let now = SystemTime::now();
+        let was_ended = meeting.is_ended();
         let mut admin_reply = None;
         match msg {
             Some(ActorMsg::Join { request, outbox }) => {
@@ -82,6 +88,15 @@ pub(super) async fn run(mc: Arc<MeetingController>, record: MeetingRecord, mut r
             }
             None => meeting.handle_timeout(now),
         }
+        if meeting.is_ended() && !was_ended {
+            // Before anyone hears of the end: the store marks the meeting ended and its name
+            // stops leading here, so whoever joins that name next (even at once) starts a new
+            // meeting instead of reaching this ended one.
+            if let Err(e) = mc.store.end_meeting(&name, now).await {
+                tracing::warn!(meeting = %name, error = %e, "meeting store update failed");
+            }
+            mc.unmap(&name, &me);
+        }
         while let Some(effect) = meeting.poll_effect() {
             apply(&mc, &record, &mut outboxes, effect, now).await;
         }
@@ -89,7 +104,7 @@ pub(super) async fn run(mc: Arc<MeetingController>, record: MeetingRecord, mut r
             // The caller may have given up waiting; the command is carried out all the same.
             let _ = reply.send(result);
         }
-        if meeting.is_ended() && mc.retire(&name, &rx) {
+        if meeting.is_ended() && mc.retire(&name, &me, &rx) {
             break;
         }
     }
@@ -167,9 +182,8 @@ async fn event(mc: &MeetingController, record: &MeetingRecord, e: MeetingEvent, 
             mc.tracks.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
             (Ok(()), WebhookEvent::TrackUnpublished { meeting, participant, track })
         }
-        MeetingEvent::Ended => {
-            (mc.store.end_meeting(&meeting, now).await, WebhookEvent::MeetingEnded { meeting })
-        }
+        // The store was told when the meeting ended, before its participants were.
+        MeetingEvent::Ended => (Ok(()), WebhookEvent::MeetingEnded { meeting }),
     };
     if let Err(e) = store_result {
         tracing::warn!(meeting = %record.name, error = %e, "meeting store update failed");

@@ -253,16 +253,32 @@ impl MeetingController {
         let mc = self.me.upgrade()?;
         let (tx, rx) = mpsc::channel(1024);
         map.insert(record.name.clone(), tx.clone());
-        tokio::spawn(actor::run(mc, record.clone(), rx));
+        tokio::spawn(actor::run(mc, record.clone(), tx.downgrade(), rx));
         Some(tx)
     }
 
-    fn retire(&self, name: &MeetingName, rx: &mpsc::Receiver<ActorMsg>) -> bool {
+    /// Takes `name` out of the map if it still leads to the actor whose sender is `mine` (a
+    /// newer meeting of the same name may have replaced it).
+    fn unmap(&self, name: &MeetingName, mine: &mpsc::WeakSender<ActorMsg>) {
         let mut map = self.lock_meetings();
+        if let (Some(current), Some(mine)) = (map.get(name), mine.upgrade())
+            && current.same_channel(&mine)
+        {
+            map.remove(name);
+        }
+    }
+
+    /// Whether the actor may stop: nothing more is waiting for it. Takes it out of the map.
+    fn retire(
+        &self,
+        name: &MeetingName,
+        mine: &mpsc::WeakSender<ActorMsg>,
+        rx: &mpsc::Receiver<ActorMsg>,
+    ) -> bool {
         if !rx.is_empty() {
             return false;
         }
-        map.remove(name);
+        self.unmap(name, mine);
         true
     }
 

@@ -51,6 +51,30 @@ struct Args {
     /// Print roster, mute, data, speaker and keyframe events to stderr as they happen.
     #[arg(long)]
     print_events: bool,
+    /// Send `--data` only to the participant(s) with this identity (repeatable).
+    #[arg(long = "data-to")]
+    data_to: Vec<String>,
+    /// Send `--data` best effort (datagrams) instead of reliably.
+    #[arg(long)]
+    lossy_data: bool,
+    /// Set this participant's metadata (any text, e.g. JSON) after joining.
+    #[arg(long)]
+    metadata: Option<String>,
+    /// Turn the meeting's lobby on after joining (host).
+    #[arg(long)]
+    lobby: bool,
+    /// Admit everyone who waits in the lobby (host).
+    #[arg(long)]
+    admit_all: bool,
+    /// Lock the meeting after this many seconds (host).
+    #[arg(long)]
+    lock_after: Option<u64>,
+    /// Remove the participant(s) with this identity as soon as they are in the meeting (host).
+    #[arg(long)]
+    remove: Vec<String>,
+    /// Mute every remote microphone as soon as it is published (host).
+    #[arg(long)]
+    mute_others: bool,
 }
 
 fn now_us() -> u64 {
@@ -189,6 +213,21 @@ async fn main() -> ExitCode {
     };
     let me = room.local_participant().clone();
     eprintln!("bot: joined {} as {} ({})", room.meeting(), me.identity, me.id);
+    if let Some(m) = &args.metadata {
+        match room.set_metadata(None, Some(m)).await {
+            Ok(()) => eprintln!("bot: metadata set"),
+            Err(e) => eprintln!("bot: setting metadata failed: {e}"),
+        }
+    }
+    if args.lobby {
+        match room.set_lobby(true).await {
+            Ok(()) => eprintln!("bot: lobby on"),
+            Err(e) => eprintln!("bot: turning the lobby on failed: {e}"),
+        }
+    }
+    for p in room.remote_participants() {
+        moderate_newcomer(&room, &args, &p).await;
+    }
     let mut identities: HashMap<ParticipantId, String> =
         room.remote_participants().into_iter().map(|p| (p.id, p.identity)).collect();
     let (sender, mic) = if args.publish {
@@ -207,6 +246,7 @@ async fn main() -> ExitCode {
     data_tick.set_missed_tick_behavior(MissedTickBehavior::Skip);
     let mut muted = false;
     let mut ended = false;
+    let mut locked = false;
     let mut data_received: HashMap<ParticipantId, u64> = HashMap::new();
     let deadline = Instant::now() + Duration::from_secs(args.seconds);
     let mut peers: HashMap<ParticipantId, PeerStats> = HashMap::new();
@@ -217,10 +257,28 @@ async fn main() -> ExitCode {
             _ = tokio::time::sleep_until(deadline) => break,
             _ = data_tick.tick() => {
                 let elapsed = start.elapsed().as_secs();
-                if let Some(text) = &args.data
-                    && let Err(e) = room.send_data("chat", bytes::Bytes::from(text.clone()), true, &[]).await
+                if let Some(text) = &args.data {
+                    let to: Vec<ParticipantId> = identities
+                        .iter()
+                        .filter(|(_, identity)| args.data_to.contains(identity))
+                        .map(|(id, _)| *id)
+                        .collect();
+                    // Named recipients not in the meeting yet: nothing to send this second.
+                    let skip = !args.data_to.is_empty() && to.is_empty();
+                    let payload = bytes::Bytes::from(text.clone());
+                    if !skip && let Err(e) = room.send_data("chat", payload, !args.lossy_data, &to).await {
+                        eprintln!("bot: sending data failed: {e}");
+                    }
+                }
+                if let Some(after) = args.lock_after
+                    && !locked
+                    && elapsed >= after
                 {
-                    eprintln!("bot: sending data failed: {e}");
+                    locked = true;
+                    match room.set_meeting_locked(true).await {
+                        Ok(()) => eprintln!("bot: meeting locked"),
+                        Err(e) => eprintln!("bot: locking failed: {e}"),
+                    }
                 }
                 if let (Some(after), Some(mic)) = (args.mute_after, mic)
                     && !muted
@@ -250,7 +308,24 @@ async fn main() -> ExitCode {
         match ev {
             None => break,
             Some(RoomEvent::ParticipantJoined(p)) => {
+                moderate_newcomer(&room, &args, &p).await;
                 identities.insert(p.id, p.identity);
+            }
+            Some(RoomEvent::LobbyUpdated(waiting)) if args.admit_all => {
+                for w in waiting {
+                    match room.admit(w.id, true).await {
+                        Ok(()) => eprintln!("bot: admitted {}", w.identity),
+                        Err(e) => eprintln!("bot: admitting {} failed: {e}", w.identity),
+                    }
+                }
+            }
+            Some(RoomEvent::TrackPublished { participant, track })
+                if args.mute_others && track.source == TrackSource::Microphone =>
+            {
+                match room.mute_participant_track(participant, track.id).await {
+                    Ok(()) => eprintln!("bot: muted the microphone of {participant}"),
+                    Err(e) => eprintln!("bot: muting {participant} failed: {e}"),
+                }
             }
             Some(RoomEvent::Frame(f)) => {
                 let Some(pid) = f.participant else { continue };
@@ -316,6 +391,16 @@ async fn main() -> ExitCode {
     }
     room.leave().await;
     if verified_peers < args.expect_peers || any_bad { ExitCode::FAILURE } else { ExitCode::SUCCESS }
+}
+
+/// Removes a newcomer named by `--remove`.
+async fn moderate_newcomer(room: &dark_tower_client::Room, args: &Args, p: &dark_tower_client::ParticipantInfo) {
+    if args.remove.contains(&p.identity) {
+        match room.remove_participant(p.id, "removed by the bot").await {
+            Ok(()) => eprintln!("bot: removed {}", p.identity),
+            Err(e) => eprintln!("bot: removing {} failed: {e}", p.identity),
+        }
+    }
 }
 
 /// One line on stderr per event worth seeing (frames are summarised at the end instead).

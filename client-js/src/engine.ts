@@ -28,6 +28,8 @@ export interface Engine {
   localTrackPublished(pub: LocalTrackPublication): void;
   /** Called after a local track was unpublished. */
   localTrackUnpublished(pub: LocalTrackPublication): void;
+  /** The device chosen with `room.switchActiveDevice(kind, …)`, if any. */
+  activeDevice(kind: "videoinput" | "audioinput"): string | undefined;
   /** With E2EE configured: how `pub`'s payloads are encrypted and where failures go. */
   e2eeSender(pub: LocalTrackPublication): { transform: PayloadTransform; onError(e: unknown): void } | undefined;
 }

@@ -57,6 +57,7 @@ export class VideoEncodePipeline {
   private nextFrameUs = 0;
   private readonly captureTimes = new Map<number, bigint>();
   private stopped = false;
+  private paused = false;
   /** Counters since start. */
   readonly stats: EncodeStats = { framesIn: 0, framesEncoded: 0, framesSkipped: 0, keyframes: 0, errors: 0 };
 
@@ -76,6 +77,12 @@ export class VideoEncodePipeline {
   /** Asks for a keyframe on the next frame. */
   requestKeyframe(): void {
     this.forceKeyframe = true;
+  }
+
+  /** While paused (the track is muted), captured frames are dropped; resuming starts with a keyframe. */
+  setPaused(paused: boolean): void {
+    if (this.paused && !paused) this.forceKeyframe = true;
+    this.paused = paused;
   }
 
   /** Stops reading and closes the encoder; frames still in the encoder are dropped. */
@@ -120,6 +127,10 @@ export class VideoEncodePipeline {
   }
 
   private encode(frame: VideoFrame): void {
+    if (this.paused) {
+      this.stats.framesSkipped++;
+      return;
+    }
     const ts = frame.timestamp;
     const interval = 1e6 / this.encoding.maxFramerate;
     if (ts < this.nextFrameUs) {

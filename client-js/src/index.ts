@@ -1,3 +1,4 @@
+/// <reference types="dom-mediacapture-transform" preserve="true" />
 /**
  * `@dark-tower/client`: the Dark Tower browser client, shaped like LiveKit's.
  *

@@ -149,9 +149,10 @@ export const CHROMIUM_ARGS = [
  * @param {{ fakeDevices?: number }} [o]
  */
 export async function launchBrowser(o = {}) {
-  const args = CHROMIUM_ARGS.map((a) =>
-    a === "--use-fake-device-for-media-stream" && (o.fakeDevices ?? 1) > 1 ? `${a}=device-count=${o.fakeDevices}` : a,
-  );
+  const args = CHROMIUM_ARGS.map((a) => {
+    if (a === "--use-fake-device-for-media-stream" && (o.fakeDevices ?? 1) > 1) return `${a}=device-count=${o.fakeDevices}`;
+    return a;
+  });
   const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args });
   // Playwright also kills the browsers it launched when Node exits.
   cleanups.push(() => void browser.close().catch(() => undefined));

@@ -173,11 +173,11 @@ export function unhandledRejections(page) {
 
 /**
  * Opens the demo page in a new browser, joined with camera and microphone.
- * @param {{ origin: string, dataDir: string, meeting: string, identity: string, query?: Record<string, string>, mic?: boolean, fakeDevices?: number }} o
+ * @param {{ origin: string, dataDir: string, meeting: string, identity: string, query?: Record<string, string>, mic?: boolean, browser?: Parameters<typeof launchBrowser>[0] }} o
  * @returns {Promise<Joined>}
  */
 export async function joinDemo(o) {
-  const browser = await launchBrowser(o.fakeDevices === undefined ? {} : { fakeDevices: o.fakeDevices });
+  const browser = await launchBrowser(o.browser);
   const page = await browser.newPage();
   /** @type {string[]} */
   const logs = [];

@@ -52,7 +52,7 @@ function framesOf(page, kind) {
 
 test("switching camera, microphone and speaker between two fake devices; falling back when a camera goes away", { timeout: 300_000 }, async (t) => {
   const origin = demoOrigin(server);
-  const alice = await joinDemo({ origin, dataDir: server.dataDir, meeting: MEETING, identity: "alice", fakeDevices: 2 });
+  const alice = await joinDemo({ origin, dataDir: server.dataDir, meeting: MEETING, identity: "alice", browser: { fakeDevices: 2 } });
   const bob = await joinDemo({ origin, dataDir: server.dataDir, meeting: MEETING, identity: "bob" });
   try {
     await expectLiveVideo(bob.page, "alice");

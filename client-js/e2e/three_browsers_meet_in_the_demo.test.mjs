@@ -2,12 +2,13 @@
 // Three Chromium browsers meet in the Svelte demo app the Rust server serves, driven through its
 // UI: names and the meeting typed into the lobby form, tokens from the server's POST /demo/token.
 // Each sees the two others' video (canvas pixels non-black and changing) and hears their audio
-// (the decoded level the demo puts on each tile is above silence); a chat message reaches the two
-// others; a muted camera shows as muted elsewhere and its tile stops updating; a screen share
-// appears as an extra tile — headless Chromium cannot capture a screen, so the `fakeScreen=1`
-// flag makes the room's `getDisplayMedia` option return an animated canvas, published through
-// the same `setScreenShareEnabled` path; leaving removes the tiles everywhere. Screenshots of
-// the meeting go to e2e-artifacts/. Waits on DOM state and events, never on fixed sleeps.
+// (the decoded level the demo puts on each tile is above silence); the active speaker is
+// outlined; a chat message reaches the two others; a muted camera shows as muted elsewhere and
+// its tile stops updating; a screen share appears as an extra tile — headless Chromium cannot
+// capture a screen, so the `fakeScreen=1` flag makes the room's `getDisplayMedia` option return
+// an animated canvas, published through the same `setScreenShareEnabled` path; leaving removes
+// the tiles everywhere. Screenshots of the meeting go to e2e-artifacts/. Waits on DOM state and
+// events, never on fixed sleeps.
 
 import assert from "node:assert/strict";
 import { existsSync, mkdirSync } from "node:fs";
@@ -97,6 +98,11 @@ test("three browsers meet in the demo: video, audio, chat, mute, screen share, l
         const level = await expectAudio(b.page, other.label);
         t.diagnostic(`${b.label} sees ${other.label} ${seen.second.width}x${seen.second.height} (mean ${seen.second.mean.toFixed(1)}), hears level ${level.toFixed(3)}`);
       }
+    }
+    // The server's ActiveSpeakersChanged outlines whoever speaks (the fake microphones beep).
+    for (const b of all) {
+      const speaking = await b.page.waitForSelector('.tile.speaking[data-speaking="true"][data-local="false"]', { timeout: TIMEOUT });
+      t.diagnostic(`${b.label} sees ${await speaking.getAttribute("data-name")} speaking; connection ${await b.page.textContent("#connection-quality")}`);
     }
     mkdirSync(ARTIFACTS, { recursive: true });
     for (const b of all) await b.page.screenshot({ path: join(ARTIFACTS, `three_browsers_${b.label.toLowerCase()}.png`) });

@@ -28,6 +28,10 @@ echo "== client-js: install, lint (types, circular imports, no any), unit tests"
   npm ci --no-audit --no-fund
   npm run lint
   npm test
+  echo "== client-js: the committed demo build (embedded in the server) matches the sources"
+  npm run check:demo-build
+  echo "== client-js: npm pack installs into a fresh project and type-checks"
+  npm run check:pack
   echo "== client-js: browser tests (real Chromium against the real server)"
   npm run test:e2e
 )

@@ -8,13 +8,15 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 
-import { CHROMIUM, PACKAGE_ROOT, cleanupAll, launchBrowser, startStaticServer } from "../e2e/harness.mjs";
+import { CHROMIUM, PACKAGE_ROOT, cleanupAll, launchBrowser } from "../e2e/harness.mjs";
+import { startStaticServer } from "./static_server.mjs";
 
 if (!existsSync(join(PACKAGE_ROOT, "dist/e2ee/worker.js"))) throw new Error("dist/ missing: npm run build");
 if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} missing`);
 
 try {
-  const { origin } = await startStaticServer(PACKAGE_ROOT, "127.0.0.1:9");
+  const { origin, close } = await startStaticServer(PACKAGE_ROOT);
+  process.on("exit", close);
   const browser = await launchBrowser();
   const page = await browser.newPage();
   page.on("pageerror", (e) => console.error(`pageerror: ${e.message}`));

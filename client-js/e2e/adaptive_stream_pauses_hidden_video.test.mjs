@@ -1,13 +1,13 @@
 // @ts-check
-// Adaptive stream in a real browser: alice (adaptiveStream on) shows bob's camera in a 320x240
-// canvas, so she asks the SFU for at most 320x240; hiding the canvas pauses the subscription and
+// Adaptive stream in a real browser: alice (adaptiveStream on) shows bob's camera in a canvas
+// the demo's grid sizes, so she asks the SFU for at most that size; hiding the canvas pauses the subscription and
 // bob's frames stop arriving; showing it again brings live video back. Waits on conditions.
 
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { after, before, test } from "node:test";
 
-import { CHROMIUM, DEMO_DIST, cleanupAll, ensureServerBinary, startServer, startStaticServer } from "./harness.mjs";
+import { CHROMIUM, cleanupAll, demoOrigin, ensureServerBinary, startServer } from "./harness.mjs";
 import { TIMEOUT, events, expectLiveVideo, expectMoreVideoFrames, joinDemo } from "./pages.mjs";
 
 const MEETING = "e2e-adaptive";
@@ -19,10 +19,9 @@ let origin;
 
 before(async () => {
   assert.ok(existsSync(CHROMIUM), `${CHROMIUM} missing: apt-get install -y chromium chromium-driver`);
-  assert.ok(existsSync(DEMO_DIST), "demo-dist missing: npm run build:demo");
   ensureServerBinary();
   server = await startServer();
-  origin = (await startStaticServer(DEMO_DIST, server.ready.http)).origin;
+  origin = demoOrigin(server);
 });
 
 after(() => cleanupAll());
@@ -58,8 +57,14 @@ test("a hidden video is paused by adaptive stream and resumes when shown", { tim
   try {
     await expectLiveVideo(alice.page, "bob");
     await expectMoreVideoFrames(alice.page, "bob", 10);
-    const dpr = await alice.page.evaluate(() => devicePixelRatio);
-    assert.deepEqual(await bobCameraUpdate(alice.page), { paused: false, maxWidth: Math.round(320 * dpr), maxHeight: Math.round(240 * dpr) });
+    // The demo's grid sizes the tile: the request follows the canvas's size on screen.
+    const shown = await alice.page.evaluate(() => {
+      const r = document.querySelector('canvas[data-remote-identity="bob"]')?.getBoundingClientRect();
+      return { width: (r?.width ?? 0) * devicePixelRatio, height: (r?.height ?? 0) * devicePixelRatio };
+    });
+    const update = await bobCameraUpdate(alice.page);
+    assert.equal(update?.paused, false);
+    assert.ok(Math.abs((update?.maxWidth ?? 0) - shown.width) <= 1 && Math.abs((update?.maxHeight ?? 0) - shown.height) <= 1, `asked for ${JSON.stringify(update)}, shown at ${JSON.stringify(shown)}`);
 
     await setBobTileDisplay(alice.page, "none");
     await alice.page.waitForFunction(

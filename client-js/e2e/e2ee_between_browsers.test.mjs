@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { after, before, test } from "node:test";
 
-import { CHROMIUM, DEMO_DIST, cleanupAll, ensureServerBinary, startServer, startStaticServer } from "./harness.mjs";
+import { CHROMIUM, cleanupAll, demoOrigin, ensureServerBinary, startServer } from "./harness.mjs";
 import { TIMEOUT, events, expectLiveVideo, expectMoreVideoFrames, joinDemo, remoteStats, waitForEvent } from "./pages.mjs";
 
 const MEETING = "e2e-e2ee";
@@ -20,10 +20,9 @@ let origin;
 
 before(async () => {
   assert.ok(existsSync(CHROMIUM), `${CHROMIUM} missing: apt-get install -y chromium chromium-driver`);
-  assert.ok(existsSync(DEMO_DIST), "demo-dist missing: npm run build:demo");
   ensureServerBinary();
   server = await startServer();
-  origin = (await startStaticServer(DEMO_DIST, server.ready.http)).origin;
+  origin = demoOrigin(server);
 });
 
 after(() => cleanupAll());

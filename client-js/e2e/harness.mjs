@@ -1,12 +1,11 @@
 // @ts-check
-// Shared parts of the browser tests: the Rust server, a static server for the demo page that
-// proxies /v1 to the Rust server (same origin: the HTTP API sends no CORS headers), and Chromium.
+// Shared parts of the browser tests: the Rust server (which serves the demo app itself, from the
+// assets embedded at build time, at its HTTP address) and Chromium.
 
 import { execFileSync, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
-import http from "node:http";
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { extname, join, normalize } from "node:path";
+import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
@@ -14,7 +13,8 @@ import { chromium } from "playwright-core";
 export const PACKAGE_ROOT = fileURLToPath(new URL("..", import.meta.url));
 export const REPO_ROOT = fileURLToPath(new URL("../..", import.meta.url));
 export const SERVER_BIN = join(REPO_ROOT, "target/debug/dark-tower-server");
-export const DEMO_DIST = join(PACKAGE_ROOT, "demo-dist");
+/** The demo build the server embeds (`npm run build:demo` writes it). */
+export const DEMO_ASSETS = join(REPO_ROOT, "dark-tower-server/assets/demo");
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 
 /** @type {Array<() => void>} */
@@ -40,9 +40,23 @@ for (const sig of /** @type {const} */ (["SIGINT", "SIGTERM"])) {
   });
 }
 
-/** Builds the server binary if it is missing (normally it exists). */
+/** @param {string} dir @returns {number} the newest modification time of a file under `dir` */
+function newestMtime(dir) {
+  let newest = 0;
+  for (const name of readdirSync(dir)) {
+    const p = join(dir, name);
+    const st = statSync(p);
+    newest = Math.max(newest, st.isDirectory() ? newestMtime(p) : st.mtimeMs);
+  }
+  return newest;
+}
+
+/**
+ * Builds the server binary if it is missing, or older than the demo build it embeds (after
+ * `npm run build:demo`); normally it exists and is up to date (CI builds it first).
+ */
 export function ensureServerBinary() {
-  if (existsSync(SERVER_BIN)) return;
+  if (existsSync(SERVER_BIN) && statSync(SERVER_BIN).mtimeMs >= newestMtime(DEMO_ASSETS)) return;
   execFileSync("cargo", ["build", "-p", "dark-tower-server", "--bin", "dark-tower-server"], {
     cwd: REPO_ROOT,
     stdio: "inherit",
@@ -109,61 +123,12 @@ export function mintToken(dataDir, identity, meeting) {
   ).trim();
 }
 
-const TYPES = /** @type {Record<string, string>} */ ({
-  ".html": "text/html; charset=utf-8",
-  ".js": "text/javascript; charset=utf-8",
-  ".css": "text/css; charset=utf-8",
-  ".map": "application/json",
-  ".svg": "image/svg+xml",
-});
-
 /**
- * Serves `root` on 127.0.0.1 (a secure context) and proxies /v1/ to `apiAddr` (host:port).
- * @param {string} root
- * @param {string} apiAddr
- * @returns {Promise<{ origin: string, close: () => void }>}
+ * The origin the server serves the demo app at (its HTTP address: same origin as the API).
+ * @param {RunningServer} server
  */
-export function startStaticServer(root, apiAddr) {
-  const [apiHost, apiPort] = apiAddr.split(":");
-  const server = http.createServer((req, res) => {
-    const url = new URL(req.url ?? "/", "http://x");
-    if (url.pathname.startsWith("/v1/")) {
-      const upstream = http.request(
-        { host: apiHost, port: Number(apiPort), path: req.url, method: req.method, headers: req.headers },
-        (up) => {
-          res.writeHead(up.statusCode ?? 502, up.headers);
-          up.pipe(res);
-        },
-      );
-      upstream.on("error", (e) => {
-        res.writeHead(502);
-        res.end(String(e));
-      });
-      req.pipe(upstream);
-      return;
-    }
-    const path = normalize(join(root, url.pathname === "/" ? "index.html" : url.pathname));
-    if (!path.startsWith(root) || !existsSync(path) || !statSync(path).isFile()) {
-      res.writeHead(404);
-      res.end("not found");
-      return;
-    }
-    res.writeHead(200, { "content-type": TYPES[extname(path)] ?? "application/octet-stream" });
-    res.end(readFileSync(path));
-  });
-  const close = () => {
-    server.closeAllConnections();
-    server.close();
-  };
-  cleanups.push(close);
-  return new Promise((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const addr = server.address();
-      if (addr === null || typeof addr === "string") return reject(new Error("no address"));
-      resolve({ origin: `http://127.0.0.1:${addr.port}`, close });
-    });
-  });
+export function demoOrigin(server) {
+  return `http://${server.ready.http}`;
 }
 
 /** Chromium flags from shared/BROWSER_TESTING.md, with fake camera and microphone. */
@@ -178,9 +143,17 @@ export const CHROMIUM_ARGS = [
   "--autoplay-policy=no-user-gesture-required",
 ];
 
-/** Launches a headless Chromium that is closed on exit. */
-export async function launchBrowser() {
-  const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+/**
+ * Launches a headless Chromium that is closed on exit; `fakeDevices` > 1 gives it that many fake
+ * cameras and microphones (Chromium's `device-count` option of the fake capture device).
+ * @param {{ fakeDevices?: number }} [o]
+ */
+export async function launchBrowser(o = {}) {
+  const args = CHROMIUM_ARGS.map((a) => {
+    if (a === "--use-fake-device-for-media-stream" && (o.fakeDevices ?? 1) > 1) return `${a}=device-count=${o.fakeDevices}`;
+    return a;
+  });
+  const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args });
   // Playwright also kills the browsers it launched when Node exits.
   cleanups.push(() => void browser.close().catch(() => undefined));
   return browser;

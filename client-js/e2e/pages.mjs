@@ -11,13 +11,19 @@ import { launchBrowser, mintToken } from "./harness.mjs";
 export const TIMEOUT = 60_000;
 
 /**
- * Mean brightness and a checksum of the canvas showing `identity`'s camera (null if none yet).
- * @param {Page} page
+ * The CSS selector of the canvas showing `identity`'s camera.
  * @param {string} identity
  */
-export function sample(page, identity) {
-  return page.evaluate((id) => {
-    const canvas = document.querySelector(`canvas[data-remote-identity="${id}"]`);
+export const cameraCanvas = (identity) => `canvas[data-remote-identity="${identity}"][data-source="camera"]`;
+
+/**
+ * Mean brightness and a checksum of the canvas `selector` (null if none yet).
+ * @param {Page} page
+ * @param {string} selector
+ */
+export function sampleCanvas(page, selector) {
+  return page.evaluate((sel) => {
+    const canvas = document.querySelector(sel);
     if (!(canvas instanceof HTMLCanvasElement) || canvas.width === 0) return null;
     const ctx = canvas.getContext("2d");
     if (ctx === null) return null;
@@ -30,18 +36,28 @@ export function sample(page, identity) {
       hash = (hash * 31 + v) >>> 0;
     }
     return { mean: sum / (data.length / 4) / 3, hash, width: canvas.width, height: canvas.height };
-  }, identity);
+  }, selector);
 }
 
 /**
- * Waits until `page` shows `identity`'s video: non-black, and changing between two samples.
+ * Mean brightness and a checksum of the canvas showing `identity`'s camera (null if none yet).
  * @param {Page} page
  * @param {string} identity
  */
-export async function expectLiveVideo(page, identity) {
+export function sample(page, identity) {
+  return sampleCanvas(page, cameraCanvas(identity));
+}
+
+/**
+ * Waits until the canvas `selector` in `page` shows live video: non-black, and changing
+ * between two samples.
+ * @param {Page} page
+ * @param {string} selector
+ */
+export async function expectLiveCanvas(page, selector) {
   await page.waitForFunction(
-    (id) => {
-      const c = document.querySelector(`canvas[data-remote-identity="${id}"]`);
+    (sel) => {
+      const c = document.querySelector(sel);
       if (!(c instanceof HTMLCanvasElement) || c.width === 0) return false;
       const ctx = c.getContext("2d");
       if (ctx === null) return false;
@@ -50,15 +66,15 @@ export async function expectLiveVideo(page, identity) {
       for (let i = 0; i < data.length; i += 4) sum += (data[i] ?? 0) + (data[i + 1] ?? 0) + (data[i + 2] ?? 0);
       return sum / (data.length / 4) / 3 > 10;
     },
-    identity,
+    selector,
     { timeout: TIMEOUT, polling: 100 },
   );
-  const first = await sample(page, identity);
-  assert.ok(first !== null, "canvas disappeared");
-  // The fake camera animates: wait for a different picture.
+  const first = await sampleCanvas(page, selector);
+  assert.ok(first !== null, `${selector} disappeared`);
+  // The source animates: wait for a different picture.
   await page.waitForFunction(
-    ([id, hash]) => {
-      const c = document.querySelector(`canvas[data-remote-identity="${id}"]`);
+    ([sel, hash]) => {
+      const c = document.querySelector(sel);
       if (!(c instanceof HTMLCanvasElement) || c.width === 0) return false;
       const ctx = c.getContext("2d");
       if (ctx === null) return false;
@@ -67,21 +83,101 @@ export async function expectLiveVideo(page, identity) {
       for (let i = 0; i < data.length; i += 4) h = (h * 31 + (data[i] ?? 0) + (data[i + 1] ?? 0) + (data[i + 2] ?? 0)) >>> 0;
       return h !== hash;
     },
-    /** @type {[string, number]} */ ([identity, first.hash]),
+    /** @type {[string, number]} */ ([selector, first.hash]),
     { timeout: TIMEOUT, polling: 100 },
   );
-  const second = await sample(page, identity);
-  assert.ok(second !== null && second.mean > 10, `video of ${identity} went black`);
+  const second = await sampleCanvas(page, selector);
+  assert.ok(second !== null && second.mean > 10, `${selector} went black`);
   return { first, second };
 }
 
 /**
+ * Waits until `page` shows `identity`'s video: non-black, and changing between two samples.
+ * @param {Page} page
+ * @param {string} identity
+ */
+export function expectLiveVideo(page, identity) {
+  return expectLiveCanvas(page, cameraCanvas(identity));
+}
+
+/**
+ * Waits until the canvas `selector` keeps the same picture for `ms` (sampled every 100 ms; a
+ * frame in flight may land first). Resolves with the frozen picture's checksum.
+ * @param {Page} page
+ * @param {string} selector
+ * @param {number} ms
+ */
+export async function expectFrozenCanvas(page, selector, ms) {
+  const handle = await page.waitForFunction(
+    ([sel, stillFor]) => {
+      const c = document.querySelector(sel);
+      if (!(c instanceof HTMLCanvasElement) || c.width === 0) return false;
+      const data = c.getContext("2d")?.getImageData(0, 0, c.width, c.height).data ?? [];
+      let h = 0;
+      for (let i = 0; i < data.length; i += 4) h = (h * 31 + (data[i] ?? 0) + (data[i + 1] ?? 0) + (data[i + 2] ?? 0)) >>> 0;
+      const w = /** @type {{ frozen?: Record<string, { hash: number, since: number }> }} */ (/** @type {unknown} */ (window));
+      w.frozen ??= {};
+      const now = performance.now();
+      const prev = w.frozen[sel];
+      if (prev === undefined || prev.hash !== h) {
+        w.frozen[sel] = { hash: h, since: now };
+        return false;
+      }
+      return now - prev.since >= stillFor ? h : false;
+    },
+    /** @type {[string, number]} */ ([selector, ms]),
+    { timeout: TIMEOUT, polling: 100 },
+  );
+  return /** @type {number} */ (await handle.jsonValue());
+}
+
+/**
+ * A new browser on the demo's lobby (`query` adds URL flags); page errors and unhandled
+ * rejections are collected in `errors`.
+ * @param {string} origin
+ * @param {string} label
+ * @param {Record<string, string>} [query]
+ */
+export async function openLobby(origin, label, query = {}) {
+  const browser = await launchBrowser();
+  const page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
+  /** @type {string[]} */
+  const logs = [];
+  /** @type {string[]} */
+  const errors = [];
+  page.on("console", (m) => logs.push(`[${label}] ${m.type()}: ${m.text()}`));
+  page.on("pageerror", (e) => {
+    logs.push(`[${label}] pageerror: ${e.message}`);
+    errors.push(e.message);
+  });
+  // Unhandled rejections also surface as pageerror in Chromium; record them explicitly too.
+  await page.addInitScript(() => {
+    window.addEventListener("unhandledrejection", (ev) => {
+      const w = /** @type {{ unhandled?: string[] }} */ (/** @type {unknown} */ (window));
+      (w.unhandled ??= []).push(String(ev.reason instanceof Error ? `${ev.reason.name}: ${ev.reason.message}` : ev.reason));
+    });
+  });
+  const q = new URLSearchParams(query).toString();
+  await page.goto(`${origin}/${q === "" ? "" : `?${q}`}`);
+  await page.waitForSelector("#join", { timeout: TIMEOUT });
+  return { browser, page, logs, errors, label };
+}
+
+/**
+ * Unhandled promise rejections the page saw.
+ * @param {Page} page
+ */
+export function unhandledRejections(page) {
+  return page.evaluate(() => /** @type {{ unhandled?: string[] }} */ (/** @type {unknown} */ (window)).unhandled ?? []);
+}
+
+/**
  * Opens the demo page in a new browser, joined with camera and microphone.
- * @param {{ origin: string, dataDir: string, meeting: string, identity: string, query?: Record<string, string>, mic?: boolean }} o
+ * @param {{ origin: string, dataDir: string, meeting: string, identity: string, query?: Record<string, string>, mic?: boolean, browser?: Parameters<typeof launchBrowser>[0] }} o
  * @returns {Promise<Joined>}
  */
 export async function joinDemo(o) {
-  const browser = await launchBrowser();
+  const browser = await launchBrowser(o.browser);
   const page = await browser.newPage();
   /** @type {string[]} */
   const logs = [];

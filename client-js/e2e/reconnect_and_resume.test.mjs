@@ -11,7 +11,7 @@ import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { after, before, test } from "node:test";
 
-import { CHROMIUM, DEMO_DIST, cleanupAll, ensureServerBinary, startServer, startStaticServer } from "./harness.mjs";
+import { CHROMIUM, cleanupAll, demoOrigin, ensureServerBinary, startServer } from "./harness.mjs";
 import { events, expectLiveVideo, expectMoreVideoFrames, joinDemo, waitForEvent } from "./pages.mjs";
 import { UdpRelay } from "./udp_relay.mjs";
 
@@ -24,10 +24,9 @@ let relay;
 
 before(async () => {
   assert.ok(existsSync(CHROMIUM), `${CHROMIUM} missing: apt-get install -y chromium chromium-driver`);
-  assert.ok(existsSync(DEMO_DIST), "demo-dist missing: npm run build:demo");
   ensureServerBinary();
   server = await startServer();
-  origin = (await startStaticServer(DEMO_DIST, server.ready.http)).origin;
+  origin = demoOrigin(server);
   const wt = server.ready.webtransport[0];
   assert.ok(wt !== undefined, "the server reported no WebTransport address");
   relay = new UdpRelay(Number(wt.slice(wt.lastIndexOf(":") + 1)));

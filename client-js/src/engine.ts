@@ -30,6 +30,8 @@ export interface Engine {
   localTrackUnpublished(pub: LocalTrackPublication): void;
   /** Whether the room was created with E2EE (its tracks are published as encrypted). */
   e2eeConfigured(): boolean;
+  /** The device chosen with `room.switchActiveDevice(kind, …)`, if any. */
+  activeDevice(kind: "videoinput" | "audioinput"): string | undefined;
   /** With E2EE configured: how `pub`'s payloads are encrypted and where failures go. */
   e2eeSender(pub: LocalTrackPublication): { transform: PayloadTransform; onError(e: unknown): void } | undefined;
 }

@@ -85,6 +85,41 @@ export class TooLargeError extends DarkTowerError {
   }
 }
 
+/** Why a camera, microphone or screen could not be captured. */
+export type DeviceErrorReason = "permission_denied" | "not_found" | "in_use" | "unsupported" | "other";
+
+/** A capture (`getUserMedia`, `getDisplayMedia`) failed: the user or the device is at fault. */
+export class DeviceError extends DarkTowerError {
+  override readonly name = "DeviceError";
+
+  constructor(
+    /** What went wrong, sorted. */
+    readonly reason: DeviceErrorReason,
+    /** What was to be captured: "videoinput", "audioinput" or "screen". */
+    readonly device: "videoinput" | "audioinput" | "screen",
+    message: string,
+  ) {
+    super(`cannot capture ${device}: ${reason}: ${message}`);
+  }
+}
+
+/** The {@link DeviceError} for what `getUserMedia` or `getDisplayMedia` threw. */
+export function deviceError(e: unknown, device: DeviceError["device"]): DeviceError {
+  if (e instanceof DeviceError) return e;
+  const name = e instanceof Error || (typeof e === "object" && e !== null && "name" in e) ? String((e as { name: unknown }).name) : "";
+  const reason: DeviceErrorReason =
+    name === "NotAllowedError" || name === "SecurityError" || name === "PermissionDeniedError"
+      ? "permission_denied"
+      : name === "NotFoundError" || name === "OverconstrainedError" || name === "DevicesNotFoundError"
+        ? "not_found"
+        : name === "NotReadableError" || name === "AbortError" || name === "TrackStartError"
+          ? "in_use"
+          : name === "TypeError" || name === "NotSupportedError"
+            ? "unsupported"
+            : "other";
+  return new DeviceError(reason, device, errorMessage(e));
+}
+
 /** The message of any thrown value. */
 export function errorMessage(e: unknown): string {
   return e instanceof Error ? e.message : String(e);

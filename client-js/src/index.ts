@@ -1,3 +1,4 @@
+/// <reference types="dom-mediacapture-transform" preserve="true" />
 /**
  * `@dark-tower/client`: the Dark Tower browser client, shaped like LiveKit's.
  *
@@ -11,12 +12,22 @@
 
 export { Room } from "./room.js";
 export { ConnectionState, RoomEvent, type DisconnectReason, type RoomEventCallbacks } from "./room_events.js";
-export type { RoomOptions, VideoCaptureOptions } from "./options.js";
+export type { DisplayMediaFn, RoomOptions, VideoCaptureOptions } from "./options.js";
+export {
+  DeviceWatcher,
+  createLocalAudioTrack,
+  createLocalVideoTrack,
+  getLocalDevices,
+  type AudioCaptureOptions,
+  type DeviceKind,
+  type MediaDevicesLike,
+} from "./devices.js";
+export { AudioPlayback, type Playable } from "./audio_playback.js";
 export type { AdaptiveStreamSettings } from "./adaptive_stream.js";
 export { VideoQuality, type VideoDimensions } from "./subscription.js";
 export { ConnectionQuality, LocalParticipant, Participant, ParticipantRole, RemoteParticipant } from "./participant.js";
 export type { DataPublishOptions, ParticipantPermissions, PublishOptions } from "./participant.js";
-export { LocalTrackPublication, RemoteTrackPublication, TrackPublication, type TrackInfo } from "./publication.js";
+export { LocalTrackPublication, RemoteTrackPublication, TrackPublication, type EncodePipeline, type TrackInfo } from "./publication.js";
 export {
   LocalAudioTrack,
   LocalTrack,
@@ -34,6 +45,8 @@ export type { DecodeStats } from "./codec/video_decode.js";
 export {
   ConnectionError,
   DarkTowerError,
+  DeviceError,
+  type DeviceErrorReason,
   InvalidUseError,
   JoinRefusedError,
   ProtocolError,

@@ -4,6 +4,7 @@ import { resolveAdaptiveStream, type AdaptiveStreamSettings, type ResolvedAdapti
 import { screenPixelDensity } from "./adaptive_stream_dom.js";
 import { DEFAULT_AUDIO_ENCODING, type AudioEncoding } from "./codec/audio_encode.js";
 import { DEFAULT_VIDEO_ENCODING, type VideoEncoding } from "./codec/video_encode.js";
+import { browserMediaDevices, type MediaDevicesLike, type VideoCaptureOptions } from "./devices.js";
 import type { E2EEOptions } from "./e2ee/options.js";
 import type { FetchFn } from "./join.js";
 import { PROTOCOL_VERSION } from "./proto/limits.js";
@@ -11,14 +12,10 @@ import { DefaultReconnectPolicy, type ReconnectPolicy } from "./reconnect.js";
 import { REQUEST_TIMEOUT_MS } from "./signal.js";
 import { webTransportFactory, type SessionFactory } from "./transport.js";
 
-/** The size and rate to capture video at. */
-export interface VideoCaptureOptions {
-  width: number;
-  height: number;
-  frameRate: number;
-  /** A camera `deviceId`, if not the default one. */
-  deviceId?: string;
-}
+export type { VideoCaptureOptions };
+
+/** Captures a screen (`navigator.mediaDevices.getDisplayMedia`). */
+export type DisplayMediaFn = (options: DisplayMediaStreamOptions) => Promise<MediaStream>;
 
 /** Options of `new Room(options)`. Every field is optional. */
 export interface RoomOptions {
@@ -56,6 +53,14 @@ export interface RoomOptions {
    * worker. Turn it on with `room.setE2EEEnabled(true)`.
    */
   e2ee?: E2EEOptions;
+  /**
+   * Captures the screen for `setScreenShareEnabled(true)` (default
+   * `navigator.mediaDevices.getDisplayMedia`). Pass another source (a canvas's
+   * `captureStream()`, say) to share something else, or to test where no screen can be captured.
+   */
+  getDisplayMedia?: DisplayMediaFn;
+  /** Cameras and microphones (default `navigator.mediaDevices`); tests pass a fake. */
+  mediaDevices?: MediaDevicesLike;
 }
 
 /** {@link RoomOptions} with every default filled in. */
@@ -72,6 +77,9 @@ export interface ResolvedRoomOptions {
   sessionFactory: SessionFactory;
   reconnectPolicy: ReconnectPolicy;
   e2ee: E2EEOptions | undefined;
+  getDisplayMedia: DisplayMediaFn;
+  /** Looked up when first used (there is none outside browsers). */
+  mediaDevices: () => MediaDevicesLike;
 }
 
 /** Fills in the defaults. */
@@ -89,5 +97,7 @@ export function resolveOptions(o: RoomOptions = {}): ResolvedRoomOptions {
     sessionFactory: o.sessionFactory ?? webTransportFactory,
     reconnectPolicy: o.reconnectPolicy ?? new DefaultReconnectPolicy(),
     e2ee: o.e2ee,
+    getDisplayMedia: o.getDisplayMedia ?? ((d) => navigator.mediaDevices.getDisplayMedia(d)),
+    mediaDevices: () => o.mediaDevices ?? browserMediaDevices(),
   };
 }

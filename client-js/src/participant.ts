@@ -5,14 +5,15 @@ import { create } from "@bufbuild/protobuf";
 import { AudioEncodePipeline, type AudioEncoding } from "./codec/audio_encode.js";
 import { VideoEncodePipeline, type VideoEncoding } from "./codec/video_encode.js";
 import type { Engine } from "./engine.js";
-import { ConnectionError, InvalidUseError, TooLargeError } from "./errors.js";
+import { audioConstraints, captureTrack, videoConstraints, type VideoCaptureOptions } from "./devices.js";
+import { ConnectionError, DeviceError, InvalidUseError, TooLargeError, deviceError } from "./errors.js";
 import { TrackSender } from "./local_track.js";
-import type { VideoCaptureOptions } from "./options.js";
 import {
   ConnectionQualityLevel,
   PublishTrackSchema,
   Role,
   SetMetadataSchema,
+  SetTrackMutedSchema,
   SendDataSchema,
   SimulcastLayerSchema,
   UnpublishTrackSchema,
@@ -27,7 +28,7 @@ import {
   MAX_UNRELIABLE_DATA,
 } from "./proto/limits.js";
 import { encodeClientBody } from "./proto/signal.js";
-import { LocalTrackPublication, trackInfoFromProto, type RemoteTrackPublication, type TrackPublication } from "./publication.js";
+import { LocalTrackPublication, trackInfoFromProto, type EncodePipeline, type RemoteTrackPublication, type TrackPublication } from "./publication.js";
 import { expectCase } from "./signal.js";
 import {
   LocalAudioTrack,
@@ -257,7 +258,11 @@ export class LocalParticipant extends Participant<LocalTrackPublication> {
     return this.engine;
   }
 
-  /** Starts (captures with getUserMedia and publishes) or stops the camera. */
+  /**
+   * Starts (captures with getUserMedia and publishes) or stops the camera. The device is
+   * `capture.deviceId`, else the one chosen with `room.switchActiveDevice("videoinput", …)`,
+   * else the default. A capture failure is a {@link DeviceError}.
+   */
   async setCameraEnabled(enabled: boolean, capture?: Partial<VideoCaptureOptions>): Promise<LocalTrackPublication | undefined> {
     const existing = this.getTrackPublication(TrackSource.Camera);
     if (!enabled) {
@@ -265,21 +270,14 @@ export class LocalParticipant extends Participant<LocalTrackPublication> {
       return undefined;
     }
     if (existing !== undefined) return existing;
-    const c = { ...this.connected().options.videoCaptureDefaults, ...capture };
-    const video: MediaTrackConstraints = { width: { ideal: c.width }, height: { ideal: c.height }, frameRate: { ideal: c.frameRate } };
-    if (c.deviceId !== undefined) video.deviceId = { exact: c.deviceId };
-    const stream = await navigator.mediaDevices.getUserMedia({ video });
-    const track = stream.getVideoTracks()[0];
-    if (track === undefined) throw new InvalidUseError("getUserMedia returned no video track");
-    try {
-      return await this.publishTrack(new LocalVideoTrack(track, TrackSource.Camera), { name: "camera" });
-    } catch (e) {
-      track.stop();
-      throw e;
-    }
+    const engine = this.connected();
+    const deviceId = capture?.deviceId ?? engine.activeDevice("videoinput");
+    const c = { ...engine.options.videoCaptureDefaults, ...capture, ...(deviceId === undefined ? {} : { deviceId }) };
+    const track = await captureTrack("videoinput", videoConstraints(c), engine.options.mediaDevices());
+    return this.publishCaptured(new LocalVideoTrack(track, TrackSource.Camera), "camera");
   }
 
-  /** Starts (captures and publishes) or stops the microphone. */
+  /** Starts (captures and publishes) or stops the microphone; see {@link setCameraEnabled}. */
   async setMicrophoneEnabled(enabled: boolean, deviceId?: string): Promise<LocalTrackPublication | undefined> {
     const existing = this.getTrackPublication(TrackSource.Microphone);
     if (!enabled) {
@@ -287,18 +285,66 @@ export class LocalParticipant extends Participant<LocalTrackPublication> {
       return undefined;
     }
     if (existing !== undefined) return existing;
-    this.connected();
-    const audio: MediaTrackConstraints = { echoCancellation: true, noiseSuppression: true, channelCount: 1 };
-    if (deviceId !== undefined) audio.deviceId = { exact: deviceId };
-    const stream = await navigator.mediaDevices.getUserMedia({ audio });
-    const track = stream.getAudioTracks()[0];
-    if (track === undefined) throw new InvalidUseError("getUserMedia returned no audio track");
+    const engine = this.connected();
+    const id = deviceId ?? engine.activeDevice("audioinput");
+    const track = await captureTrack("audioinput", audioConstraints(id === undefined ? {} : { deviceId: id }), engine.options.mediaDevices());
+    return this.publishCaptured(new LocalAudioTrack(track, TrackSource.Microphone), "microphone");
+  }
+
+  /**
+   * Starts (captures with `RoomOptions.getDisplayMedia`, by default the browser's screen
+   * picker) or stops sharing the screen. When the user ends the share from the browser, the
+   * track is unpublished. A refused or failed capture is a {@link DeviceError}.
+   */
+  async setScreenShareEnabled(enabled: boolean, capture: Partial<VideoCaptureOptions> = {}): Promise<LocalTrackPublication | undefined> {
+    const existing = this.getTrackPublication(TrackSource.ScreenShare);
+    if (!enabled) {
+      if (existing !== undefined) await this.unpublishTrack(existing.track);
+      return undefined;
+    }
+    if (existing !== undefined) return existing;
+    const engine = this.connected();
+    const video: MediaTrackConstraints = {
+      width: { max: capture.width ?? 1920 },
+      height: { max: capture.height ?? 1080 },
+      frameRate: { max: capture.frameRate ?? 15 },
+    };
+    let stream: MediaStream;
     try {
-      return await this.publishTrack(new LocalAudioTrack(track, TrackSource.Microphone), { name: "microphone" });
+      stream = await engine.options.getDisplayMedia({ video, audio: false });
+    } catch (e) {
+      throw deviceError(e, "screen");
+    }
+    const track = stream.getVideoTracks()[0];
+    for (const t of stream.getAudioTracks()) t.stop();
+    if (track === undefined) throw new DeviceError("not_found", "screen", "the screen capture has no video track");
+    const local = new LocalVideoTrack(track, TrackSource.ScreenShare);
+    const pub = await this.publishCaptured(local, "screen");
+    // "Stop sharing" in the browser ends the track.
+    track.addEventListener("ended", () => {
+      if (local.mediaStreamTrack === track) this.unpublishTrack(local).catch(() => undefined);
+    });
+    return pub;
+  }
+
+  private async publishCaptured(track: LocalTrack, name: string): Promise<LocalTrackPublication> {
+    try {
+      return await this.publishTrack(track, { name });
     } catch (e) {
       track.stop();
       throw e;
     }
+  }
+
+  /**
+   * Captures `source` from `track` from now on (internal: `room.switchActiveDevice`); the
+   * publication and its receivers stay. False if `source` is not published.
+   */
+  replaceCapture(source: TrackSource, track: MediaStreamTrack): boolean {
+    const pub = this.getTrackPublication(source);
+    if (pub === undefined) return false;
+    pub.replaceTrack(track);
+    return true;
   }
 
   /** Publishes a captured track: `PublishTrack`, then encodes and sends its frames. */
@@ -336,16 +382,22 @@ export class LocalParticipant extends Participant<LocalTrackPublication> {
     track.sid = info.sid;
     const sender = new TrackSender(info.alias, video ? "video" : "audio", 1, engine.media, engine.mediaDatagrams, engine.maxDatagramFrame);
     const sink = (f: Parameters<TrackSender["send"]>[0]): boolean => sender.send(f);
-    const pipeline = video
-      ? new VideoEncodePipeline(track.mediaStreamTrack as MediaStreamVideoTrack, videoEncoding, sink)
-      : new AudioEncodePipeline(track.mediaStreamTrack as MediaStreamAudioTrack, audioEncoding, sink);
-    const pub = new LocalTrackPublication(info, track, sender, pipeline);
+    const makePipeline = (mst: MediaStreamTrack): EncodePipeline =>
+      video
+        ? new VideoEncodePipeline(mst as MediaStreamVideoTrack, videoEncoding, sink)
+        : new AudioEncodePipeline(mst as MediaStreamAudioTrack, audioEncoding, sink);
+    const pub = new LocalTrackPublication(info, track, sender, makePipeline, { setMuted: (p, muted) => this.sendMuted(p, muted) });
     const e2ee = engine.e2eeSender(pub);
     if (e2ee !== undefined) sender.setTransform(e2ee.transform, e2ee.onError);
     this.trackPublications.set(info.sid, pub);
-    pipeline.start();
+    pub.start();
     engine.localTrackPublished(pub);
     return pub;
+  }
+
+  private async sendMuted(pub: LocalTrackPublication, muted: boolean): Promise<void> {
+    const value = create(SetTrackMutedSchema, { trackId: pub.trackSid, muted });
+    expectCase(await this.connected().signal.request({ case: "setTrackMuted", value }), "ack");
   }
 
   /** Stops publishing `track` (`UnpublishTrack`); stops the capture unless `stopOnUnpublish` is false. */

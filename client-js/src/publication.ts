@@ -234,26 +234,87 @@ export class RemoteTrackPublication extends TrackPublication {
   }
 }
 
+/** Encodes a captured track into its sender (internal: made by `LocalParticipant.publishTrack`). */
+export type EncodePipeline = VideoEncodePipeline | AudioEncodePipeline;
+
+/** What a local publication needs from its participant. */
+export interface LocalPublicationHost {
+  /** Sends `SetTrackMuted` and waits for the server's `Ack`. */
+  setMuted(pub: LocalTrackPublication, muted: boolean): Promise<void>;
+}
+
 /** A track this participant publishes: the capture, its encoder and its sender. */
 export class LocalTrackPublication extends TrackPublication {
+  private encoder: EncodePipeline;
+
   constructor(
     info: TrackInfo,
     private readonly localTrack: LocalTrack,
     /** Sends the encoded frames. */
     readonly sender: TrackSender,
-    /** Encodes the capture. */
-    readonly pipeline: VideoEncodePipeline | AudioEncodePipeline,
+    /** Makes the encoder of a captured track (again after a device switch). */
+    private readonly makePipeline: (track: MediaStreamTrack) => EncodePipeline,
+    private readonly host: LocalPublicationHost,
   ) {
     super(info);
+    this.encoder = makePipeline(localTrack.mediaStreamTrack);
   }
 
   override get track(): LocalTrack {
     return this.localTrack;
   }
 
+  /** Encodes the capture. */
+  get pipeline(): EncodePipeline {
+    return this.encoder;
+  }
+
+  /** Starts encoding (internal). */
+  start(): void {
+    this.encoder.start();
+  }
+
+  /**
+   * Mutes the track: nothing is encoded or sent, the capture keeps running, and everyone gets
+   * `TrackMuted`. Resolves once the server acknowledged.
+   */
+  async mute(): Promise<void> {
+    await this.setMuted(true);
+  }
+
+  /** Unmutes the track (video restarts with a keyframe); everyone gets `TrackUnmuted`. */
+  async unmute(): Promise<void> {
+    await this.setMuted(false);
+  }
+
+  private async setMuted(muted: boolean): Promise<void> {
+    if (this.info.muted === muted) return;
+    this.info.muted = muted;
+    this.encoder.setPaused(muted);
+    try {
+      await this.host.setMuted(this, muted);
+    } catch (e) {
+      this.info.muted = !muted;
+      this.encoder.setPaused(!muted);
+      throw e;
+    }
+  }
+
+  /**
+   * Captures from `track` from now on (internal: a device switch): the old capture stops, a new
+   * encoder starts with a keyframe on the same sender, so receivers see no new track.
+   */
+  replaceTrack(track: MediaStreamTrack): void {
+    this.encoder.stop();
+    this.localTrack.replaceMediaStreamTrack(track);
+    this.encoder = this.makePipeline(track);
+    this.encoder.setPaused(this.info.muted);
+    this.encoder.start();
+  }
+
   /** Stops encoding and sending (internal: use `LocalParticipant.unpublishTrack`). */
   stop(): void {
-    this.pipeline.stop();
+    this.encoder.stop();
     this.sender.close();
   }
 }

@@ -13,6 +13,8 @@
 
 import { create, fromBinary } from "@bufbuild/protobuf";
 
+import { AudioPlayback } from "./audio_playback.js";
+import { getLocalDevices, type DeviceKind } from "./devices.js";
 import { RoomE2EE, type E2EEStats } from "./e2ee/room_e2ee.js";
 import type { Engine } from "./engine.js";
 import { ConnectionError, DarkTowerError, InvalidUseError, ProtocolError, ServerError, errorMessage } from "./errors.js";
@@ -39,8 +41,10 @@ import type { MediaFrame } from "./proto/media.js";
 import type { LocalTrackPublication, RemoteTrackPublication } from "./publication.js";
 import { resume, type Resumption } from "./reconnect.js";
 import { ConnectionState, RoomEvent, type DisconnectReason, type RoomEventCallbacks } from "./room_events.js";
+import { RoomDevices } from "./room_devices.js";
 import { Roster } from "./roster.js";
 import { SignalClient, expectCase, type ServerBody } from "./signal.js";
+import { RemoteAudioTrack, type AudioOutput } from "./track.js";
 import { DatagramWriter, type Session } from "./transport.js";
 import { SDK_NAME, SDK_VERSION } from "./version.js";
 
@@ -76,8 +80,15 @@ class Connection implements Engine {
     readonly maxDatagramFrame: number,
     /** Set when the server allows resuming. */
     readonly resumption: Resumption | undefined,
-    private readonly room: Pick<Engine, "participantIds" | "localTrackPublished" | "localTrackUnpublished" | "e2eeSender" | "e2eeConfigured">,
+    private readonly room: Pick<
+      Engine,
+      "participantIds" | "localTrackPublished" | "localTrackUnpublished" | "e2eeSender" | "e2eeConfigured" | "activeDevice"
+    >,
   ) {}
+
+  activeDevice(kind: "videoinput" | "audioinput"): string | undefined {
+    return this.room.activeDevice(kind);
+  }
 
   get media(): Session {
     return this.link.media;
@@ -151,6 +162,10 @@ export class Room extends TypedEventEmitter<RoomEventCallbacks> {
   private meetingName = "";
   private joined: Joined | undefined;
   private readonly e2ee: RoomE2EE | undefined;
+  private readonly playback: AudioPlayback;
+  private readonly devices: RoomDevices;
+  /** Where remote audio tracks play and report their elements. */
+  private readonly audioOutput: AudioOutput;
 
   constructor(options?: RoomOptions) {
     super();
@@ -168,10 +183,77 @@ export class Room extends TypedEventEmitter<RoomEventCallbacks> {
         adaptiveStream: this.options.adaptiveStream,
       },
       deliver: (frame, pub, participant) => this.deliver(frame, pub, participant),
+      trackCreated: (track) => {
+        if (track instanceof RemoteAudioTrack) track.setOutput(this.audioOutput);
+      },
     });
+    this.playback = new AudioPlayback((can) => this.emit(RoomEvent.AudioPlaybackStatusChanged, can));
+    this.devices = new RoomDevices({
+      options: this.options,
+      get local() {
+        return room.local;
+      },
+      remoteAudioTracks: () => this.remoteAudioTracks(),
+      activeDeviceChanged: (kind, id) => this.emit(RoomEvent.ActiveDeviceChanged, kind, id),
+      devicesChanged: () => this.emit(RoomEvent.MediaDevicesChanged),
+      deviceFailed: (e) => this.emit(RoomEvent.MediaDevicesError, e),
+    });
+    const { devices, playback } = this;
+    this.audioOutput = {
+      get sinkId() {
+        return devices.activeDevice("audiooutput");
+      },
+      added: (el) => playback.add(el),
+      removed: (el) => playback.remove(el),
+    };
     if (this.options.e2ee !== undefined) {
       this.e2ee = new RoomE2EE(this.options.e2ee, (e, p, pub) => this.emit(RoomEvent.EncryptionError, e, p, pub));
     }
+  }
+
+  /**
+   * The cameras, microphones or speakers of this device (`kind`). With `requestPermissions`
+   * (default true) and no labels yet, asks for capture permission once so the list has labels.
+   */
+  static getLocalDevices(kind: DeviceKind, requestPermissions = true): Promise<MediaDeviceInfo[]> {
+    return getLocalDevices(kind, requestPermissions);
+  }
+
+  /**
+   * Uses the device `deviceId` for `kind` (camera, microphone or speaker). A published camera
+   * or microphone switches without being republished; before publishing, the choice is
+   * remembered for `setCameraEnabled` / `setMicrophoneEnabled`. Emits
+   * {@link RoomEvent.ActiveDeviceChanged}; a capture failure is a {@link DeviceError}. If the
+   * device goes away later (unplugged), the room falls back to the default one.
+   */
+  switchActiveDevice(kind: DeviceKind, deviceId: string): Promise<void> {
+    return this.devices.switchActiveDevice(kind, deviceId);
+  }
+
+  /** The device chosen for `kind` with {@link switchActiveDevice}, if any. */
+  getActiveDevice(kind: DeviceKind): string | undefined {
+    return this.devices.activeDevice(kind);
+  }
+
+  /** False when the browser refused to play remote audio until the user interacts (autoplay policy). */
+  get canPlaybackAudio(): boolean {
+    return this.playback.canPlayback;
+  }
+
+  /**
+   * Starts remote audio that the browser's autoplay policy held back: call it from a user
+   * gesture (a click) after {@link RoomEvent.AudioPlaybackStatusChanged} with false.
+   */
+  async startAudio(): Promise<void> {
+    await this.playback.start();
+  }
+
+  private remoteAudioTracks(): RemoteAudioTrack[] {
+    const out: RemoteAudioTrack[] = [];
+    for (const p of this.roster.participants()) {
+      for (const pub of p.trackPublications.values()) if (pub.track instanceof RemoteAudioTrack) out.push(pub.track);
+    }
+    return out;
   }
 
   /** This client's participant (a placeholder until connected). */
@@ -315,9 +397,16 @@ export class Room extends TypedEventEmitter<RoomEventCallbacks> {
           const p = this.remoteParticipants.get(id);
           return p === undefined ? [] : [p.sid];
         }),
-      localTrackPublished: (pub) => this.emit(RoomEvent.LocalTrackPublished, pub, this.local),
-      localTrackUnpublished: (pub) => this.emit(RoomEvent.LocalTrackUnpublished, pub, this.local),
       e2eeConfigured: () => this.e2ee !== undefined,
+      localTrackPublished: (pub) => {
+        this.devices.published(pub);
+        this.emit(RoomEvent.LocalTrackPublished, pub, this.local);
+      },
+      localTrackUnpublished: (pub) => {
+        this.devices.unpublished(pub);
+        this.emit(RoomEvent.LocalTrackUnpublished, pub, this.local);
+      },
+      activeDevice: (kind) => this.devices.activeDevice(kind),
       e2eeSender: (pub) => {
         const e2ee = this.e2ee;
         if (e2ee === undefined) return undefined;
@@ -500,6 +589,8 @@ export class Room extends TypedEventEmitter<RoomEventCallbacks> {
     conn.signal.fail(reason.message);
     this.local.stopAll();
     this.local.bind(undefined);
+    this.devices.close();
+    this.playback.clear();
     this.e2ee?.stop();
     this.roster.clear();
     this.setState(ConnectionState.Disconnected);

@@ -1,6 +1,8 @@
 /** The events a {@link Room} emits, LiveKit-style. */
 
+import type { DeviceKind } from "./devices.js";
 import type { EncryptionError } from "./e2ee/errors.js";
+import type { DeviceError } from "./errors.js";
 import type { ErrorCodeName } from "./proto/error.js";
 import type {
   ConnectionQuality,
@@ -82,6 +84,17 @@ export enum RoomEvent {
    * not be encrypted. At most twice a second per track.
    */
   EncryptionError = "encryptionError",
+  /**
+   * `(canPlayback: boolean)` — the browser refused to start remote audio before a user gesture
+   * (false), or it plays again after `room.startAudio()` (true).
+   */
+  AudioPlaybackStatusChanged = "audioPlaybackStatusChanged",
+  /** `(kind: DeviceKind, deviceId: string)` — the device used for `kind` changed (switched, or fell back to the default). */
+  ActiveDeviceChanged = "activeDeviceChanged",
+  /** `()` — devices were plugged in or out (`devicechange`); list them again. */
+  MediaDevicesChanged = "mediaDevicesChanged",
+  /** `(error: DeviceError)` — a device in use went away and no other could be captured. */
+  MediaDevicesError = "mediaDevicesError",
 }
 
 /** Why the room disconnected. */
@@ -123,4 +136,8 @@ export interface RoomEventCallbacks {
   [RoomEvent.ParticipantReconnected]: (participant: RemoteParticipant) => void;
   [RoomEvent.ServerError]: (code: ErrorCodeName, message: string) => void;
   [RoomEvent.EncryptionError]: (error: EncryptionError, participant: Participant | undefined, publication: TrackPublication | undefined) => void;
+  [RoomEvent.AudioPlaybackStatusChanged]: (canPlayback: boolean) => void;
+  [RoomEvent.ActiveDeviceChanged]: (kind: DeviceKind, deviceId: string) => void;
+  [RoomEvent.MediaDevicesChanged]: () => void;
+  [RoomEvent.MediaDevicesError]: (error: DeviceError) => void;
 }

@@ -11,6 +11,7 @@ import type { ParticipantUpdated, Participant as ProtoParticipant, ServerMessage
 import type { MediaFrame } from "./proto/media.js";
 import { RemoteTrackPublication, trackInfoFromProto, type SubscriptionControl } from "./publication.js";
 import { RoomEvent, type RoomEventCallbacks } from "./room_events.js";
+import type { RemoteTrack } from "./track.js";
 
 /** Frames kept per unknown track alias until the track is announced. */
 const MAX_PENDING_FRAMES = 256;
@@ -25,6 +26,8 @@ export interface RosterHost {
   readonly autoSubscribe: boolean;
   /** Subscription changes (for publications). */
   readonly control: SubscriptionControl;
+  /** A remote track was created for a new subscription (before `TrackSubscribed`). */
+  trackCreated(track: RemoteTrack): void;
   /** Hands a received frame of a subscribed track to it (decrypting first, with E2EE). */
   deliver(frame: MediaFrame, pub: RemoteTrackPublication, participant: RemoteParticipant): void;
 }
@@ -114,6 +117,7 @@ export class Roster {
   subscribed(pub: RemoteTrackPublication, participant: RemoteParticipant): void {
     if (pub.isSubscribed) return;
     const track = pub.createTrack();
+    this.host.trackCreated(track);
     pub.subscriptionStarted().catch((e: unknown) => console.warn("subscription update failed:", errorMessage(e)));
     this.host.events.emit(RoomEvent.TrackSubscribed, track, pub, participant);
     const early = this.pendingFrames.get(pub.info.alias);

@@ -6,7 +6,7 @@
 
 import type { AdaptiveStreamController } from "./adaptive_stream.js";
 import { watchDocument, watchElement } from "./adaptive_stream_dom.js";
-import { AudioDecodePipeline } from "./codec/audio_decode.js";
+import { AudioDecodePipeline, rmsLevel } from "./codec/audio_decode.js";
 import { VideoDecodePipeline, type DecodeStats } from "./codec/video_decode.js";
 import { InvalidUseError } from "./errors.js";
 import { AudioElementSink, CanvasSink, VideoElementSink, type AudioSink, type VideoSink } from "./render.js";
@@ -88,16 +88,35 @@ export abstract class Track {
 
 /** A track captured on this device. */
 export abstract class LocalTrack extends Track {
-  constructor(
-    kind: TrackKind,
-    source: TrackSource,
-    /** The captured track. */
-    readonly mediaStreamTrack: MediaStreamTrack,
-  ) {
+  private captured: MediaStreamTrack;
+
+  constructor(kind: TrackKind, source: TrackSource, mediaStreamTrack: MediaStreamTrack) {
     super(kind, source);
+    this.captured = mediaStreamTrack;
   }
 
   private readonly elements = new Set<HTMLMediaElement>();
+
+  /** The captured track (replaced when the device is switched). */
+  get mediaStreamTrack(): MediaStreamTrack {
+    return this.captured;
+  }
+
+  /** The device captured from, if the browser says. */
+  get deviceId(): string | undefined {
+    return this.captured.getSettings().deviceId;
+  }
+
+  /**
+   * Captures from `track` instead (internal: a device switch); stops the old capture and shows
+   * the new one in every attached element.
+   */
+  replaceMediaStreamTrack(track: MediaStreamTrack): void {
+    if (track === this.captured) return;
+    this.captured.stop();
+    this.captured = track;
+    for (const el of this.elements) el.srcObject = new MediaStream([track]);
+  }
 
   /** Shows (or plays) the local capture in a media element. */
   override attach(element?: HTMLMediaElement | HTMLCanvasElement): HTMLMediaElement {
@@ -244,10 +263,23 @@ export class RemoteVideoTrack extends RemoteTrack {
   }
 }
 
+/** Where a remote audio track reports the elements it plays through (internal: the room). */
+export interface AudioOutput {
+  /** The speaker to play on (`setSinkId`), if not the default one. */
+  readonly sinkId: string | undefined;
+  /** An element started playing the track. */
+  added(el: HTMLMediaElement): void;
+  /** An element stopped playing the track. */
+  removed(el: HTMLMediaElement): void;
+}
+
 /** A remote audio track, decoded with WebCodecs. Attach it to an `<audio>`. */
 export class RemoteAudioTrack extends RemoteTrack {
   private readonly sinks = new Map<HTMLElement, AudioSink>();
   private readonly pipeline: AudioDecodePipeline;
+  private output: AudioOutput | undefined;
+  private samples = new Float32Array(0);
+  private rms = 0;
 
   constructor(source: TrackSource, sid: string, codec: string) {
     super(TrackKind.Audio, source);
@@ -272,29 +304,78 @@ export class RemoteAudioTrack extends RemoteTrack {
     return this.pipeline.lastLevel;
   }
 
+  /**
+   * The loudness of the last decoded frame: its RMS, 0 (silence) to 1 (full scale). Measured on
+   * what this client decoded, so it says the audio really arrives.
+   */
+  get level(): number {
+    return this.rms;
+  }
+
   private play(data: AudioData): void {
     try {
+      this.measure(data);
       for (const sink of this.sinks.values()) sink.play(data);
     } finally {
       data.close();
     }
   }
 
+  private measure(data: AudioData): void {
+    try {
+      if (this.samples.length < data.numberOfFrames) this.samples = new Float32Array(data.numberOfFrames);
+      const view = this.samples.subarray(0, data.numberOfFrames);
+      data.copyTo(view, { planeIndex: 0, format: "f32-planar" });
+      this.rms = rmsLevel(view);
+    } catch {
+      // No level for this format.
+    }
+  }
+
+  /** Reports the elements this track plays through to `output` (internal: the room). */
+  setOutput(output: AudioOutput | undefined): void {
+    this.output = output;
+    for (const el of this.sinks.keys()) if (el instanceof HTMLMediaElement) this.applyOutput(el);
+  }
+
+  /** Plays through the speaker `sinkId` (internal: `room.switchActiveDevice("audiooutput", …)`). */
+  async setSinkId(sinkId: string): Promise<void> {
+    await Promise.all([...this.sinks.keys()].map((el) => (el instanceof HTMLMediaElement ? setSink(el, sinkId) : undefined)));
+  }
+
+  private applyOutput(el: HTMLMediaElement): void {
+    const o = this.output;
+    if (o === undefined) return;
+    if (o.sinkId !== undefined) setSink(el, o.sinkId).catch(() => undefined);
+    o.added(el);
+  }
+
   override attach(element?: HTMLMediaElement | HTMLCanvasElement): HTMLMediaElement {
     const el = element ?? document.createElement("audio");
     if (!(el instanceof HTMLAudioElement)) throw new InvalidUseError("attach an audio track to an <audio>");
-    if (!this.sinks.has(el)) this.sinks.set(el, new AudioElementSink(el));
+    if (!this.sinks.has(el)) {
+      this.sinks.set(el, new AudioElementSink(el));
+      this.applyOutput(el);
+    }
     return el;
   }
 
   override detach(element?: HTMLElement): HTMLElement[] {
-    return detachSinks(this.sinks, element);
+    const out = detachSinks(this.sinks, element);
+    for (const el of out) if (el instanceof HTMLMediaElement) this.output?.removed(el);
+    return out;
   }
 
   override close(): void {
     this.pipeline.close();
     this.detach();
   }
+}
+
+/** `element.setSinkId(sinkId)` where the browser has it. */
+async function setSink(el: HTMLMediaElement, sinkId: string): Promise<void> {
+  const e = el as HTMLMediaElement & { setSinkId?: (id: string) => Promise<void> };
+  if (typeof e.setSinkId === "function") await e.setSinkId(sinkId);
 }
 
 /** Closes and forgets the sink of `element` (or every sink); returns the elements detached. */

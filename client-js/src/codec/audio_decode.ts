@@ -62,3 +62,11 @@ export class AudioDecodePipeline {
     this.decoder = undefined;
   }
 }
+
+/** Root mean square of `samples` (-1 … 1), clamped to 0 … 1. */
+export function rmsLevel(samples: Float32Array): number {
+  if (samples.length === 0) return 0;
+  let sum = 0;
+  for (const v of samples) sum += v * v;
+  return Math.min(1, Math.sqrt(sum / samples.length));
+}

@@ -36,6 +36,7 @@ export class AudioEncodePipeline {
   private level = 127;
   private samples = new Float32Array(0);
   private stopped = false;
+  private paused = false;
   /** Counters since start. */
   readonly stats: EncodeStats = { framesIn: 0, framesEncoded: 0, framesSkipped: 0, keyframes: 0, errors: 0 };
 
@@ -50,6 +51,11 @@ export class AudioEncodePipeline {
     const processor = new MediaStreamTrackProcessor({ track: this.track });
     this.reader = processor.readable.getReader();
     void this.loop(this.reader);
+  }
+
+  /** While paused (the track is muted), captured audio is dropped. */
+  setPaused(paused: boolean): void {
+    this.paused = paused;
   }
 
   /** Stops reading and closes the encoder. */
@@ -71,6 +77,10 @@ export class AudioEncodePipeline {
   }
 
   private encode(data: AudioData): void {
+    if (this.paused) {
+      this.stats.framesSkipped++;
+      return;
+    }
     let encoder = this.encoder;
     if (encoder === undefined || encoder.state === "closed") {
       encoder = new AudioEncoder({

@@ -57,6 +57,11 @@ export class VideoEncodePipeline {
   private nextFrameUs = 0;
   private readonly captureTimes = new Map<number, bigint>();
   private stopped = false;
+  private paused = false;
+  /** The encoder failed on frames of no known pixel format (a depth camera's Y16, say): draw them into RGBA first. */
+  private convertOpaque = false;
+  private lastOpaque = false;
+  private canvas: OffscreenCanvas | undefined;
   /** Counters since start. */
   readonly stats: EncodeStats = { framesIn: 0, framesEncoded: 0, framesSkipped: 0, keyframes: 0, errors: 0 };
 
@@ -76,6 +81,12 @@ export class VideoEncodePipeline {
   /** Asks for a keyframe on the next frame. */
   requestKeyframe(): void {
     this.forceKeyframe = true;
+  }
+
+  /** While paused (the track is muted), captured frames are dropped; resuming starts with a keyframe. */
+  setPaused(paused: boolean): void {
+    if (this.paused && !paused) this.forceKeyframe = true;
+    this.paused = paused;
   }
 
   /** Stops reading and closes the encoder; frames still in the encoder are dropped. */
@@ -101,7 +112,12 @@ export class VideoEncodePipeline {
       output: (chunk) => this.output(chunk),
       error: (e) => {
         this.stats.errors++;
-        console.warn("video encoder error:", e.message);
+        if (this.lastOpaque && !this.convertOpaque) {
+          this.convertOpaque = true;
+          console.warn("video encoder error on frames of an opaque pixel format; converting them to RGBA:", e.message);
+        } else {
+          console.warn("video encoder error:", e.message);
+        }
         this.encoder = undefined;
       },
     });
@@ -120,6 +136,10 @@ export class VideoEncodePipeline {
   }
 
   private encode(frame: VideoFrame): void {
+    if (this.paused) {
+      this.stats.framesSkipped++;
+      return;
+    }
     const ts = frame.timestamp;
     const interval = 1e6 / this.encoding.maxFramerate;
     if (ts < this.nextFrameUs) {
@@ -144,7 +164,25 @@ export class VideoEncodePipeline {
     }
     this.captureTimes.set(ts, nowUs());
     this.stats.framesEncoded++;
-    encoder.encode(frame, { keyFrame });
+    this.lastOpaque = frame.format === null;
+    const converted = this.lastOpaque && this.convertOpaque ? this.toRgba(frame) : undefined;
+    try {
+      encoder.encode(converted ?? frame, { keyFrame });
+    } finally {
+      converted?.close();
+    }
+  }
+
+  /** `frame` drawn into an RGBA frame (same size and timestamp). */
+  private toRgba(frame: VideoFrame): VideoFrame | undefined {
+    if (typeof OffscreenCanvas !== "function") return undefined;
+    const w = frame.displayWidth;
+    const h = frame.displayHeight;
+    if (this.canvas === undefined || this.canvas.width !== w || this.canvas.height !== h) this.canvas = new OffscreenCanvas(w, h);
+    const ctx = this.canvas.getContext("2d");
+    if (ctx === null) return undefined;
+    ctx.drawImage(frame, 0, 0, w, h);
+    return new VideoFrame(this.canvas, { timestamp: frame.timestamp, alpha: "discard" });
   }
 
   private output(chunk: EncodedVideoChunk): void {

@@ -394,7 +394,11 @@ async fn main() -> ExitCode {
 }
 
 /// Removes a newcomer named by `--remove`.
-async fn moderate_newcomer(room: &dark_tower_client::Room, args: &Args, p: &dark_tower_client::ParticipantInfo) {
+async fn moderate_newcomer(
+    room: &dark_tower_client::Room,
+    args: &Args,
+    p: &dark_tower_client::ParticipantInfo,
+) {
     if args.remove.contains(&p.identity) {
         match room.remove_participant(p.id, "removed by the bot").await {
             Ok(()) => eprintln!("bot: removed {}", p.identity),

@@ -356,7 +356,14 @@ pub(crate) fn map_jwt_error(e: jsonwebtoken::errors::Error) -> TokenError {
         ErrorKind::InvalidAudience => TokenError::Invalid("wrong audience".into()),
         ErrorKind::InvalidIssuer => TokenError::Invalid("wrong issuer".into()),
         ErrorKind::InvalidSignature => TokenError::Invalid("bad signature".into()),
-        other => TokenError::Invalid(format!("{other:?}")),
+        ErrorKind::InvalidAlgorithm | ErrorKind::InvalidAlgorithmName => {
+            TokenError::Invalid("unsupported algorithm".into())
+        }
+        ErrorKind::MissingRequiredClaim(claim) => TokenError::Invalid(format!("missing claim {claim}")),
+        ErrorKind::InvalidToken | ErrorKind::Base64(_) | ErrorKind::Json(_) | ErrorKind::Utf8(_) => {
+            TokenError::Invalid("malformed token (not a JWT)".into())
+        }
+        _ => TokenError::Invalid("invalid token".into()),
     }
 }
 

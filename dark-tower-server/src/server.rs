@@ -243,6 +243,17 @@ impl ServerBuilder {
         mc_config.meeting.resume_grace = config.resume_grace;
         let forwarding: Arc<dyn MediaForwarding> = mh.clone();
         let mc = MeetingController::new(mc_config, Arc::clone(&store), forwarding, Arc::clone(&webhooks));
+        // Live meetings of before a restart run again, so their empty timeouts and maximum
+        // durations still end them.
+        match store.list_meetings(false).await {
+            Ok(live) => {
+                let now = SystemTime::now();
+                for record in &live {
+                    mc.reopen_meeting(record, now);
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "cannot list live meetings to reopen them"),
+        }
         let feedback: Arc<dyn dark_tower_core::forwarding::MediaFeedback> = mc.clone();
         mh.set_feedback(feedback);
 

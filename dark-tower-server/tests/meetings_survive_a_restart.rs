@@ -99,3 +99,33 @@ async fn meetings_created_through_the_api_survive_a_restart() {
         call(&server, &token, reqwest::Method::POST, "/v1/meetings", Some(json!({ "name": "keep" }))).await;
     assert_eq!(dup.0, 409);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_empty_meeting_still_times_out_after_a_restart() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let token = admin_token(dir.path());
+    let server = start(dir.path());
+    let created = call(
+        &server,
+        &token,
+        reqwest::Method::POST,
+        "/v1/meetings",
+        Some(json!({ "name": "brief", "empty_timeout_secs": 1 })),
+    )
+    .await;
+    assert_eq!(created.0, 201, "{}", created.1);
+    drop(server);
+
+    // Nobody ever joins: after the restart its empty timeout (counted from the restart) ends it.
+    let server = start(dir.path());
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(15);
+    loop {
+        let got = call(&server, &token, reqwest::Method::GET, "/v1/meetings/brief", None).await;
+        assert_eq!(got.0, 200);
+        if !got.1["ended_at"].is_null() {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "the meeting never ended: {}", got.1);
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+}

@@ -245,6 +245,16 @@ fn server(request_id: u32, message: S) -> sig::ServerMessage {
 
 impl Meeting {
     /// A new, empty meeting created at `now`.
+    /// Counts the meeting as empty since `t` (instead of since its creation): for a meeting
+    /// reopened after a server restart, whose empty timeout starts over.
+    pub fn empty_since(mut self, t: SystemTime) -> Self {
+        if self.members.is_empty() {
+            self.empty_since = Some(t);
+        }
+        self
+    }
+
+    /// A meeting created at `now`, empty.
     pub fn new(name: MeetingName, settings: MeetingSettings, config: MeetingConfig, now: SystemTime) -> Self {
         let lobby = settings.lobby;
         Self {

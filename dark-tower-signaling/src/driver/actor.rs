@@ -21,10 +21,12 @@ pub(super) async fn run(
     record: MeetingRecord,
     me: mpsc::WeakSender<ActorMsg>,
     mut rx: mpsc::Receiver<ActorMsg>,
+    empty_since: SystemTime,
 ) {
     let name = record.name.clone();
     let mut meeting =
-        Meeting::new(name.clone(), record.settings.clone(), mc.config.meeting.clone(), record.created_at);
+        Meeting::new(name.clone(), record.settings.clone(), mc.config.meeting.clone(), record.created_at)
+            .empty_since(empty_since);
     let mut outboxes: HashMap<ParticipantId, mpsc::Sender<Outgoing>> = HashMap::new();
     tracing::debug!(meeting = %name, "meeting actor started");
     loop {

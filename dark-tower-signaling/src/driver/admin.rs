@@ -53,6 +53,13 @@ impl MeetingController {
         }
     }
 
+    /// Starts running the live meeting `record` after a restart of the server: its timers run
+    /// again, its empty timeout counting from `now` (participants of before the restart get
+    /// that long to come back). Call it at start for every live meeting in the store.
+    pub fn reopen_meeting(&self, record: &MeetingRecord, now: std::time::SystemTime) {
+        let _ = self.actor_empty_since(record, now);
+    }
+
     /// Starts running the live meeting `record` before anyone joins, so its timers run: a
     /// meeting nobody joins ends once its empty timeout has passed since its creation (as one
     /// whose last participant left does). Call it for a meeting created through the API.

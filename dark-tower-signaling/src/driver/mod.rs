@@ -244,6 +244,10 @@ impl MeetingController {
     }
 
     fn actor(&self, record: &MeetingRecord) -> Option<mpsc::Sender<ActorMsg>> {
+        self.actor_empty_since(record, record.created_at)
+    }
+
+    fn actor_empty_since(&self, record: &MeetingRecord, since: SystemTime) -> Option<mpsc::Sender<ActorMsg>> {
         let mut map = self.lock_meetings();
         if let Some(tx) = map.get(&record.name)
             && !tx.is_closed()
@@ -253,7 +257,7 @@ impl MeetingController {
         let mc = self.me.upgrade()?;
         let (tx, rx) = mpsc::channel(1024);
         map.insert(record.name.clone(), tx.clone());
-        tokio::spawn(actor::run(mc, record.clone(), tx.downgrade(), rx));
+        tokio::spawn(actor::run(mc, record.clone(), tx.downgrade(), rx, since));
         Some(tx)
     }
 

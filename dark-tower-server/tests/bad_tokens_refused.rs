@@ -1,5 +1,6 @@
-//! Bad, expired, forged and wrong-meeting tokens are refused with typed errors by the REST API,
-//! and refused before acceptance by the WebTransport endpoint.
+//! Bad, expired, not-yet-valid, forged, wrong-audience, wrong-issuer and wrong-meeting tokens are
+//! refused with typed errors by the REST API, and refused before acceptance by the WebTransport
+//! endpoint.
 
 mod common;
 
@@ -8,7 +9,7 @@ use std::time::{Duration, SystemTime};
 use common::TestServer;
 use dark_tower_client::{ClientError, ConnectOptions};
 use dark_tower_core::ErrorCode;
-use dark_tower_core::token::{ApiKey, TokenBuilder};
+use dark_tower_core::token::{ApiKey, TokenBuilder, sign_claims};
 use dark_tower_core::transport::wt::ConnectError;
 
 async fn join_error(t: &TestServer, token: &str) -> (u16, ErrorCode) {
@@ -47,6 +48,26 @@ async fn forged_signature() {
     let token = TokenBuilder::new("eve").meeting("m").sign(&forged, SystemTime::now()).expect("sign");
     assert_eq!(join_error(&t, &token).await, (401, ErrorCode::InvalidToken));
     session_rejected(&t, "m", &token).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wrong_audience_issuer_or_not_yet_valid() {
+    let t = TestServer::start().await;
+    let now = SystemTime::now();
+    let b = TokenBuilder::new("eve").meeting("m");
+    let mut wrong_aud = b.claims(&t.key, now).expect("claims");
+    wrong_aud.aud = "some-other-service".into();
+    let mut wrong_iss = b.claims(&t.key, now).expect("claims");
+    wrong_iss.iss = "APIsomeoneelse".into();
+    for claims in [wrong_aud, wrong_iss] {
+        let token = sign_claims(&claims, &t.key).expect("sign");
+        assert_eq!(join_error(&t, &token).await, (401, ErrorCode::InvalidToken), "{claims:?}");
+        session_rejected(&t, "m", &token).await;
+    }
+    // Not valid for another hour (beyond the 30 s of tolerated skew).
+    let early = b.clone().not_before(now + Duration::from_secs(3600)).sign(&t.key, now).expect("sign");
+    assert_eq!(join_error(&t, &early).await.0, 401);
+    session_rejected(&t, "m", &early).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

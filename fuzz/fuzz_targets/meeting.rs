@@ -101,6 +101,7 @@ fuzz_target!(|input: Input| {
                     codec: "vp8".into(),
                     layers,
                     name: String::new(),
+                    encrypted: id % 2 == 0,
                 }))
             }
             Op::OnTrack { who, track, what, who2 } => {

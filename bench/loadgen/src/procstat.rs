@@ -73,3 +73,42 @@ pub fn machine() -> serde_json::Value {
         "kernel": kernel.trim(),
     })
 }
+
+/// Busy and total jiffies of the whole machine (all cores), from `/proc/stat`.
+pub fn machine_ticks() -> (f64, f64) {
+    let text = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+    let Some(line) = text.lines().find(|l| l.starts_with("cpu ")) else { return (0.0, 0.0) };
+    let v: Vec<f64> = line.split_whitespace().skip(1).filter_map(|x| x.parse().ok()).collect();
+    let total: f64 = v.iter().take(8).sum();
+    // idle + iowait are not busy.
+    let idle = v.get(3).copied().unwrap_or(0.0) + v.get(4).copied().unwrap_or(0.0);
+    (total - idle, total)
+}
+
+/// Cores busy machine-wide between two [`machine_ticks`] readings over `wall_s`.
+pub fn machine_cores(a: (f64, f64), b: (f64, f64), wall_s: f64) -> f64 {
+    (b.0 - a.0) / TICKS_PER_SECOND / wall_s.max(1e-9)
+}
+
+/// UDP datagrams dropped for a full receive buffer, machine-wide (`/proc/net/snmp`).
+pub fn udp_rcvbuf_errors() -> u64 {
+    let text = std::fs::read_to_string("/proc/net/snmp").unwrap_or_default();
+    let mut lines = text.lines().filter(|l| l.starts_with("Udp:"));
+    let (Some(names), Some(values)) = (lines.next(), lines.next()) else { return 0 };
+    names
+        .split_whitespace()
+        .zip(values.split_whitespace())
+        .find(|(n, _)| *n == "RcvbufErrors")
+        .and_then(|(_, v)| v.parse().ok())
+        .unwrap_or(0)
+}
+
+/// The 1-minute load average.
+pub fn loadavg() -> f64 {
+    std::fs::read_to_string("/proc/loadavg")
+        .unwrap_or_default()
+        .split_whitespace()
+        .next()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0.0)
+}

@@ -56,6 +56,8 @@ pub struct SubStats {
     pub bytes: u64,
     /// When it started connecting.
     pub started: Instant,
+    /// When `connect` returned (joined: HTTP join, signaling and media sessions up).
+    pub connected: Option<Instant>,
     /// When its first remote frame arrived.
     pub first_frame: Option<Instant>,
     /// When its first remote video frame arrived.
@@ -72,6 +74,7 @@ impl SubStats {
             frames: 0,
             bytes: 0,
             started: Instant::now(),
+            connected: None,
             first_frame: None,
             first_video: None,
             error: None,

@@ -70,6 +70,14 @@ pub struct Measured {
     pub rss_kb: u64,
     /// (rss − base) / subscribers, KiB.
     pub rss_kb_per_subscriber: f64,
+    /// Cores busy on the whole machine in the window, minus the SFU and the load generator:
+    /// other work sharing the cores (another build, say). Above ~0.3 the run is noisy.
+    pub other_cores: f64,
+    /// 1-minute load average at the end of the window.
+    pub loadavg: f64,
+    /// UDP datagrams dropped machine-wide for a full socket receive buffer during the window
+    /// (each one is a QUIC packet loss and a retransmission).
+    pub udp_rcvbuf_errors: u64,
     /// Join time to first remote frame, p50 / p99 ms.
     pub join_first_frame_p50_ms: f64,
     /// p99.
@@ -115,15 +123,29 @@ async fn measure(
     r.window.set(from, to);
     tokio::time::sleep(Duration::from_micros(from.saturating_sub(payload::now_us()))).await;
     let (s0, g0): (CpuSample, CpuSample) = (procstat::cpu(Some(r.pid)), procstat::cpu(None));
+    let (k0, u0) = (procstat::machine_ticks(), procstat::udp_rcvbuf_errors());
     tokio::time::sleep(Duration::from_micros(to.saturating_sub(payload::now_us()))).await;
     let (s1, g1) = (procstat::cpu(Some(r.pid)), procstat::cpu(None));
+    let (k1, u1) = (procstat::machine_ticks(), procstat::udp_rcvbuf_errors());
     let rss_kb = procstat::rss_kb(Some(r.pid));
     // Late frames of the window still count (with their latency).
     tokio::time::sleep(Duration::from_millis(1500)).await;
     let (sfu_cpu_s, sfu_cores) = procstat::used(s0, s1);
     let (_, loadgen_cores) = procstat::used(g0, g1);
     let window_s = secs;
-    let mut m = Measured { window_s, sfu_cpu_s, sfu_cores, loadgen_cores, rss_base_kb, rss_kb, ..Default::default() };
+    let machine = procstat::machine_cores(k0, k1, s1.at.duration_since(s0.at).as_secs_f64());
+    let mut m = Measured {
+        window_s,
+        sfu_cpu_s,
+        sfu_cores,
+        loadgen_cores,
+        rss_base_kb,
+        rss_kb,
+        other_cores: (machine - sfu_cores - loadgen_cores).max(0.0),
+        loadavg: procstat::loadavg(),
+        udp_rcvbuf_errors: u1.saturating_sub(u0),
+        ..Default::default()
+    };
     let mut hist = stats::histogram();
     let mut bytes = 0u64;
     let mut joins = Vec::new();
@@ -265,6 +287,10 @@ pub struct JoinResult {
     pub first_video_p50_ms: f64,
     /// p99.
     pub first_video_p99_ms: f64,
+    /// Connect to `connect` returning (HTTP join, signaling session, Joined, media session), ms.
+    pub connect_p50_ms: f64,
+    /// p99.
+    pub connect_p99_ms: f64,
     /// Joins completed per wall second.
     pub joins_per_s: f64,
     /// SFU cores busy while joining, minus the cores the background load used before.
@@ -342,6 +368,7 @@ pub async fn b5(background: usize, joins: usize, concurrency: usize) -> anyhow::
     wait_video(&js, Duration::from_secs(5)).await;
     let mut ff = Vec::new();
     let mut fv = Vec::new();
+    let mut cc = Vec::new();
     let mut failed = 0;
     for s in &js {
         let Ok(s) = s.lock() else { continue };
@@ -355,6 +382,9 @@ pub async fn b5(background: usize, joins: usize, concurrency: usize) -> anyhow::
         if let Some(f) = s.first_video {
             fv.push(f.duration_since(s.started).as_secs_f64() * 1000.0);
         }
+        if let Some(c) = s.connected {
+            cc.push(c.duration_since(s.started).as_secs_f64() * 1000.0);
+        }
     }
     let extra_cpu = (join_cpu - bg_cores * elapsed).max(1e-6);
     let res = JoinResult {
@@ -366,6 +396,8 @@ pub async fn b5(background: usize, joins: usize, concurrency: usize) -> anyhow::
         first_frame_p99_ms: stats::percentile_ms(&mut ff, 0.99),
         first_video_p50_ms: stats::percentile_ms(&mut fv.clone(), 0.5),
         first_video_p99_ms: stats::percentile_ms(&mut fv, 0.99),
+        connect_p50_ms: stats::percentile_ms(&mut cc.clone(), 0.5),
+        connect_p99_ms: stats::percentile_ms(&mut cc, 0.99),
         joins_per_s: joins as f64 / elapsed,
         sfu_join_cores: join_cores - bg_cores,
         joins_per_sfu_cpu_s: joins as f64 / extra_cpu,
@@ -456,6 +488,7 @@ async fn b7_run(n: usize, secs: f64, slow: Option<f64>) -> anyhow::Result<(Measu
     let t0 = r.schedule.t0_us;
     let m = measure(&r, secs, rss_base, b1_expected(t0), &r.subs).await;
     let (from, to) = r.window.get();
+    // The slow subscriber records video only (its audio datagrams are read but not counted).
     let slow_frac = slow_stats
         .lock()
         .map(|s| s.frames as f64 / payload::scheduled_in(t0, from, to, payload::video_offset_us).max(1) as f64)
@@ -513,4 +546,60 @@ pub async fn b2(m_count: usize, secs: f64) -> anyhow::Result<Measured> {
     finish(r).await;
     sfu.stop().await;
     Ok(res)
+}
+
+/// Memory per idle subscriber: joined, subscribed to nothing, no media flowing.
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct IdleMemory {
+    /// Subscribers.
+    pub n: usize,
+    /// SFU RSS before they joined, KiB.
+    pub rss_base_kb: u64,
+    /// After, KiB.
+    pub rss_kb: u64,
+    /// (rss − base) / n.
+    pub rss_kb_per_subscriber: f64,
+}
+
+/// Idle memory on our SFU (no publisher; subscribers join without auto-subscribe).
+pub async fn idle_ours(n: usize) -> anyhow::Result<IdleMemory> {
+    let sfu = Sfu::start().await?;
+    let meeting = "idle";
+    sfu.create_meeting(meeting, (n + 10) as u32).await?;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let base = procstat::rss_kb(Some(sfu.pid));
+    let mut rooms = Vec::new();
+    for i in 0..n {
+        rooms.push(connect(&sfu.url, &sfu.token(&format!("idle{i}"), meeting), ours::options(false)).await?);
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let rss = procstat::rss_kb(Some(sfu.pid));
+    for r in &rooms {
+        r.abort();
+    }
+    drop(rooms);
+    sfu.stop().await;
+    Ok(IdleMemory { n, rss_base_kb: base, rss_kb: rss, rss_kb_per_subscriber: rss.saturating_sub(base) as f64 / n as f64 })
+}
+
+/// Idle memory on moq-relay (sessions that subscribe to nothing).
+pub async fn idle_moq(n: usize) -> anyhow::Result<IdleMemory> {
+    let relay = crate::moq::Relay::start().await?;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let base = procstat::rss_kb(Some(relay.pid));
+    let mut conns = Vec::new();
+    for _ in 0..n {
+        let client = crate::moq::client()?;
+        let origin = moq_tokio::origin::spawn();
+        let conn = client.clone().with_subscriber(origin.clone()).connect(relay.url.clone()).established().await?;
+        conns.push((client, origin, conn));
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let rss = procstat::rss_kb(Some(relay.pid));
+    for (client, _, conn) in conns {
+        drop(conn);
+        client.close().await;
+    }
+    relay.stop().await;
+    Ok(IdleMemory { n, rss_base_kb: base, rss_kb: rss, rss_kb_per_subscriber: rss.saturating_sub(base) as f64 / n as f64 })
 }

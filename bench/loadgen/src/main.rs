@@ -91,6 +91,13 @@ enum Cmd {
     },
     /// SFrame encrypt/decrypt cost per frame.
     Sframe,
+    /// SFU memory per idle subscriber (joined, subscribed to nothing).
+    Idle {
+        #[arg(long, value_enum, default_value_t = TargetArg::Ours)]
+        target: TargetArg,
+        #[arg(long, default_value_t = 100)]
+        n: usize,
+    },
 }
 
 fn print(v: &impl serde::Serialize) {
@@ -118,6 +125,8 @@ async fn main() -> anyhow::Result<()> {
             print(&b0::wtransport_bulk(secs).await?);
         }
         Cmd::Sframe => print(&sframe::run(0.3)?),
+        Cmd::Idle { target: TargetArg::Ours, n } => print(&workloads::idle_ours(n).await?),
+        Cmd::Idle { target: TargetArg::Moq, n } => print(&workloads::idle_moq(n).await?),
     }
     Ok(())
 }

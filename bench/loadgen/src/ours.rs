@@ -50,7 +50,20 @@ impl Sfu {
             std::process::id(),
             payload::now_us()
         ));
-        let mut child = Command::new(sibling("dt-sfu")?)
+        // DT_SFU_PREFIX runs the SFU under a profiler, e.g. "valgrind --tool=massif".
+        let prefix: Vec<String> = std::env::var("DT_SFU_PREFIX")
+            .map(|p| p.split_whitespace().map(String::from).collect())
+            .unwrap_or_default();
+        let sfu = sibling("dt-sfu")?;
+        let mut command = match prefix.split_first() {
+            Some((program, args)) => {
+                let mut c = Command::new(program);
+                c.args(args).arg(&sfu);
+                c
+            }
+            None => Command::new(&sfu),
+        };
+        let mut child = command
             .arg(&dir)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -61,7 +74,7 @@ impl Sfu {
         let stdin = child.stdin.take().ok_or_else(|| anyhow!("no stdin"))?;
         let stdout = child.stdout.take().ok_or_else(|| anyhow!("no stdout"))?;
         let mut lines = BufReader::new(stdout).lines();
-        let line = tokio::time::timeout(Duration::from_secs(20), lines.next_line())
+        let line = tokio::time::timeout(Duration::from_secs(120), lines.next_line())
             .await
             .context("dt-sfu ready line")??
             .ok_or_else(|| anyhow!("dt-sfu exited"))?;
@@ -102,7 +115,11 @@ impl Sfu {
 
     /// Stops the process.
     pub async fn stop(mut self) {
-        let _ = self.child.start_kill();
+        // Closing stdin asks dt-sfu to shut down (profilers then write their output).
+        drop(self._stdin);
+        if tokio::time::timeout(Duration::from_secs(10), self.child.wait()).await.is_err() {
+            let _ = self.child.start_kill();
+        }
         let _ = self.child.wait().await;
         let _ = std::fs::remove_dir_all(&self.dir);
     }

@@ -428,8 +428,10 @@ pub struct SlowResult {
     pub n: usize,
     /// The slow one's read rate relative to its stream.
     pub fraction: f64,
-    /// The others, all fast.
+    /// The others, all fast (mean of the runs before and after the slow one).
     pub baseline: Measured,
+    /// Those two runs.
+    pub baseline_runs: Vec<Measured>,
     /// The others, with the slow one present.
     pub with_slow: Measured,
     /// The slow one's share of its frames received.
@@ -442,13 +444,22 @@ pub struct SlowResult {
 
 /// Runs B7.
 pub async fn b7(n: usize, secs: f64, fraction: f64) -> anyhow::Result<SlowResult> {
-    let baseline = b7_run(n, secs, None).await?.0;
+    // Baseline, slow, baseline again: the shared machine drifts, so the slow run is compared
+    // with the mean of the runs either side of it.
+    let before = b7_run(n, secs, None).await?.0;
     let (with_slow, slow_frac, growth) = b7_run(n - 1, secs, Some(fraction)).await?;
+    let after = b7_run(n, secs, None).await?.0;
+    let mut baseline = before.clone();
+    baseline.p50_ms = (before.p50_ms + after.p50_ms) / 2.0;
+    baseline.p99_ms = (before.p99_ms + after.p99_ms) / 2.0;
+    baseline.max_ms = before.max_ms.max(after.max_ms);
+    baseline.loss = (before.loss + after.loss) / 2.0;
     Ok(SlowResult {
         n,
         fraction,
         p99_ratio: with_slow.p99_ms / baseline.p99_ms,
         baseline,
+        baseline_runs: vec![before, after],
         with_slow,
         slow_received_fraction: slow_frac,
         rss_growth_kb: growth,

@@ -91,6 +91,11 @@ enum Cmd {
     },
     /// SFrame encrypt/decrypt cost per frame.
     Sframe,
+    /// Re-renders latest.md from a latest.json (after a change to the report).
+    Render {
+        #[arg(long, default_value = "bench/results")]
+        out: PathBuf,
+    },
     /// SFU memory per idle subscriber (joined, subscribed to nothing).
     Idle {
         #[arg(long, value_enum, default_value_t = TargetArg::Ours)]
@@ -125,6 +130,10 @@ async fn main() -> anyhow::Result<()> {
             print(&b0::wtransport_bulk(secs).await?);
         }
         Cmd::Sframe => print(&sframe::run(0.3)?),
+        Cmd::Render { out } => {
+            let r: serde_json::Value = serde_json::from_slice(&std::fs::read(out.join("latest.json"))?)?;
+            std::fs::write(out.join("latest.md"), report::markdown(&r))?;
+        }
         Cmd::Idle { target: TargetArg::Ours, n } => print(&workloads::idle_ours(n).await?),
         Cmd::Idle { target: TargetArg::Moq, n } => print(&workloads::idle_moq(n).await?),
     }

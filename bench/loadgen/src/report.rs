@@ -347,13 +347,11 @@ pub fn markdown(r: &Value) -> String {
     let cap = ours["capacity_n"].as_u64();
     let half = cap.map(|c| c as f64 / 2.0);
     let runs = b1["runs"]["ours"].as_array().cloned().unwrap_or_default();
+    // The largest measured N at or below half the capacity.
     let near = half.and_then(|h| {
         runs.iter()
-            .min_by(|a, b| {
-                let da = (a["n"].as_f64().unwrap_or(0.0) - h).abs();
-                let db = (b["n"].as_f64().unwrap_or(0.0) - h).abs();
-                da.total_cmp(&db)
-            })
+            .filter(|r| r["n"].as_f64().is_some_and(|n| n <= h))
+            .max_by(|a, b| a["n"].as_f64().unwrap_or(0.0).total_cmp(&b["n"].as_f64().unwrap_or(0.0)))
             .cloned()
     });
     match &near {
@@ -370,7 +368,7 @@ pub fn markdown(r: &Value) -> String {
             );
         }
         None => {
-            let _ = writeln!(s, "| forwarding latency at half capacity | p50 ≤ 1 ms, p99 ≤ 5 ms | no capacity found | not measured |");
+            let _ = writeln!(s, "| forwarding latency at half capacity | p50 ≤ 1 ms, p99 ≤ 5 ms | capacity {} leaves no measured N at half of it | not measured |", cap.map_or("not found".to_string(), |c| format!("N = {c}")));
         }
     }
     let b5 = &r["b5"];

@@ -31,10 +31,8 @@ const CHUNK: usize = 64 * 1024;
 fn configs() -> anyhow::Result<(ServerConfig, ClientConfig)> {
     let identity = Identity::self_signed(["localhost", "127.0.0.1"])?;
     let hash = identity.certificate_chain().as_slice()[0].hash();
-    let server = ServerConfig::builder()
-        .with_bind_address("127.0.0.1:0".parse()?)
-        .with_identity(identity)
-        .build();
+    let server =
+        ServerConfig::builder().with_bind_address("127.0.0.1:0".parse()?).with_identity(identity).build();
     let client = ClientConfig::builder().with_bind_default().with_server_certificate_hashes([hash]).build();
     Ok((server, client))
 }

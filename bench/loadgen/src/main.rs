@@ -123,7 +123,9 @@ async fn main() -> anyhow::Result<()> {
             print(&workloads::b1(t, n, secs).await?);
         }
         Cmd::B2 { m, secs } => print(&workloads::b2(m, secs).await?),
-        Cmd::B5 { background, joins, concurrency } => print(&workloads::b5(background, joins, concurrency).await?),
+        Cmd::B5 { background, joins, concurrency } => {
+            print(&workloads::b5(background, joins, concurrency).await?)
+        }
         Cmd::B7 { n, secs } => print(&workloads::b7(n, secs, 0.3).await?),
         Cmd::B0 { secs } => {
             print(&b0::quinn_bulk(secs).await?);

@@ -12,10 +12,10 @@ use std::time::Duration;
 
 use anyhow::{Context, anyhow};
 use moq_net::Timestamp;
+use std::sync::Arc;
 use tokio::process::{Child, Command};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
-use std::sync::Arc;
 
 use crate::ours::Schedule;
 use crate::payload::{self, AUDIO, AUDIO_BYTES, VIDEO};
@@ -168,7 +168,8 @@ pub async fn publish(
                 }
             }
             if let Some(g) = group.as_mut()
-                && let Err(e) = g.write_frame(Timestamp::now(), payload::make(AUDIO, 0, i, sched, AUDIO_BYTES))
+                && let Err(e) =
+                    g.write_frame(Timestamp::now(), payload::make(AUDIO, 0, i, sched, AUDIO_BYTES))
             {
                 eprintln!("loadgen: moq audio frame: {e}");
                 return;
@@ -183,7 +184,11 @@ pub async fn publish(
     }))
 }
 
-async fn read_track(mut track: moq_net::track::Subscriber, window: Arc<Window>, stats: Shared) -> anyhow::Result<()> {
+async fn read_track(
+    mut track: moq_net::track::Subscriber,
+    window: Arc<Window>,
+    stats: Shared,
+) -> anyhow::Result<()> {
     // Each group is read by a task of its own, as a player would: a group still arriving never
     // holds up the next.
     while let Some(mut group) = track.recv_group().await? {
@@ -234,7 +239,7 @@ pub fn subscriber(
             rv.and(ra)
         };
         tokio::select! {
-            r = run => if let Err(e) = r { if let Ok(mut s) = stats.lock() { s.error = Some(format!("{e:#}")); } },
+            r = run => if let Err(e) = r && let Ok(mut s) = stats.lock() { s.error = Some(format!("{e:#}")); },
             _ = stop.changed() => {}
         }
     })

@@ -45,11 +45,7 @@ fn sibling(name: &str) -> anyhow::Result<PathBuf> {
 impl Sfu {
     /// Starts `dt-sfu` and waits for its ready line.
     pub async fn start() -> anyhow::Result<Self> {
-        let dir = std::env::temp_dir().join(format!(
-            "dt-bench-{}-{}",
-            std::process::id(),
-            payload::now_us()
-        ));
+        let dir = std::env::temp_dir().join(format!("dt-bench-{}-{}", std::process::id(), payload::now_us()));
         // DT_SFU_PREFIX runs the SFU under a profiler, e.g. "valgrind --tool=massif".
         let prefix: Vec<String> = std::env::var("DT_SFU_PREFIX")
             .map(|p| p.split_whitespace().map(String::from).collect())
@@ -92,10 +88,7 @@ impl Sfu {
 
     /// A token for `identity` in `meeting`.
     pub fn token(&self, identity: &str, meeting: &str) -> String {
-        TokenBuilder::new(identity)
-            .meeting(meeting)
-            .sign(&self.key, SystemTime::now())
-            .unwrap_or_default()
+        TokenBuilder::new(identity).meeting(meeting).sign(&self.key, SystemTime::now()).unwrap_or_default()
     }
 
     /// Creates `meeting` with room for `max` participants (the default is 100).
@@ -108,7 +101,11 @@ impl Sfu {
             .send()
             .await?;
         if !resp.status().is_success() {
-            return Err(anyhow!("create meeting: {} {}", resp.status(), resp.text().await.unwrap_or_default()));
+            return Err(anyhow!(
+                "create meeting: {} {}",
+                resp.status(),
+                resp.text().await.unwrap_or_default()
+            ));
         }
         Ok(())
     }
@@ -166,7 +163,8 @@ pub async fn publish(
 ) -> anyhow::Result<JoinHandle<()>> {
     let spec: Vec<(u32, u32, u32)> =
         [(320, 180, 150_000), (640, 360, 500_000), (1280, 720, 1_500_000)][..layers].to_vec();
-    let mut video = room.publish_track(TrackOptions::new(TrackSource::Camera, "synthetic").simulcast(&spec)).await?;
+    let mut video =
+        room.publish_track(TrackOptions::new(TrackSource::Camera, "synthetic").simulcast(&spec)).await?;
     let mut audio = room.publish_track(TrackOptions::new(TrackSource::Microphone, "synthetic")).await?;
     let mut stop2 = stop.clone();
     let video_task = async move {
@@ -180,7 +178,11 @@ pub async fn publish(
             let sched = schedule.t0_us + payload::video_offset_us(i);
             for layer in 0..layers {
                 let key = i % payload::GOP == 0 || force[layer] || keys[layer].swap(false, Ordering::Relaxed);
-                let len = if key { payload::LAYER_BYTES[layer] * payload::KEYFRAME_FACTOR } else { payload::LAYER_BYTES[layer] };
+                let len = if key {
+                    payload::LAYER_BYTES[layer] * payload::KEYFRAME_FACTOR
+                } else {
+                    payload::LAYER_BYTES[layer]
+                };
                 let frame = OutgoingFrame {
                     spatial_id: layer as u8,
                     temporal_id: 0,
@@ -323,7 +325,8 @@ pub fn slow_subscriber(
                 .json()
                 .await?;
             let hashes: Vec<String> = serde_json::from_value(join["certificate_sha256"].clone())?;
-            let signal_url = format!("{}?access_token={token}", join["signal_url"].as_str().unwrap_or_default());
+            let signal_url =
+                format!("{}?access_token={token}", join["signal_url"].as_str().unwrap_or_default());
             let signal = wt::connect(&signal_url, &hashes).await?;
             let (mut send, mut recv) = signal.open_bi().await?;
             let hello = sig::ClientMessage {
@@ -343,7 +346,9 @@ pub fn slow_subscriber(
             let mut buf = vec![0u8; 16 * 1024];
             let joined = loop {
                 if let Some(body) = reader.next_message()? {
-                    if let Some(sig::server_message::Message::Joined(j)) = sigcodec::decode_server(body)?.message {
+                    if let Some(sig::server_message::Message::Joined(j)) =
+                        sigcodec::decode_server(body)?.message
+                    {
                         break j;
                     }
                     continue;
@@ -354,9 +359,11 @@ pub fn slow_subscriber(
                 }
             };
             let media_ep = joined.media.ok_or_else(|| anyhow!("Joined without media"))?;
-            let media =
-                wt::connect(&format!("{}?ticket={}", media_ep.url, media_ep.ticket), &media_ep.certificate_sha256)
-                    .await?;
+            let media = wt::connect(
+                &format!("{}?ticket={}", media_ep.url, media_ep.ticket),
+                &media_ep.certificate_sha256,
+            )
+            .await?;
             // Keep reading signaling so the server never waits on us there.
             tokio::spawn(async move {
                 let mut buf = vec![0u8; 16 * 1024];
@@ -404,7 +411,7 @@ pub fn slow_subscriber(
             Ok::<_, anyhow::Error>(())
         };
         tokio::select! {
-            r = run => if let Err(e) = r { if let Ok(mut s) = stats.lock() { s.error = Some(e.to_string()); } },
+            r = run => if let Err(e) = r && let Ok(mut s) = stats.lock() { s.error = Some(e.to_string()); },
             _ = stop.changed() => {}
         }
     })

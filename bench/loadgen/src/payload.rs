@@ -49,7 +49,7 @@ pub fn audio_offset_us(i: u64) -> u64 {
 
 /// Size of video frame `i` of `layer`.
 pub fn video_len(layer: usize, i: u64) -> usize {
-    if i % GOP == 0 { LAYER_BYTES[layer] * KEYFRAME_FACTOR } else { LAYER_BYTES[layer] }
+    if i.is_multiple_of(GOP) { LAYER_BYTES[layer] * KEYFRAME_FACTOR } else { LAYER_BYTES[layer] }
 }
 
 /// Builds a frame.

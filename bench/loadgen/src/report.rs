@@ -84,12 +84,16 @@ pub async fn suite(full: bool, out: PathBuf, no_peer: bool) -> anyhow::Result<()
     let started = std::time::SystemTime::now();
     let mode = if full { "full" } else { "quick" };
     let secs = if full { 10.0 } else { 6.0 };
-    let ns: Vec<usize> = if full { vec![10, 25, 50, 100, 150, 200, 300, 400] } else { vec![10, 50, 100, 200] };
+    let ns: Vec<usize> =
+        if full { vec![10, 25, 50, 100, 150, 200, 300, 400] } else { vec![10, 50, 100, 200] };
     let reps_at_ratio = if full { 3 } else { 2 };
     let mut peer_ok = !no_peer && crate::moq::relay_binary().exists();
     let mut notes: Vec<String> = Vec::new();
     if !peer_ok {
-        notes.push(format!("moq-relay not run ({}): run bench/build-peers.sh", crate::moq::relay_binary().display()));
+        notes.push(format!(
+            "moq-relay not run ({}): run bench/build-peers.sh",
+            crate::moq::relay_binary().display()
+        ));
     }
 
     eprintln!("loadgen: B0 transport floor");
@@ -122,11 +126,19 @@ pub async fn suite(full: bool, out: PathBuf, no_peer: bool) -> anyhow::Result<()
                     Ok(m) => {
                         eprintln!(
                             "loadgen:   {:.1} Mbit/s, SFU {:.2} cores, {:.0} Mbit/s/core, p50 {:.2} p99 {:.2} ms, loss {:.4}, {} KiB/sub, loadgen {:.2} cores",
-                            m.egress_mbps, m.sfu_cores, m.egress_mbps_per_core, m.p50_ms, m.p99_ms, m.loss, m.rss_kb_per_subscriber.round(), m.loadgen_cores
+                            m.egress_mbps,
+                            m.sfu_cores,
+                            m.egress_mbps_per_core,
+                            m.p50_ms,
+                            m.p99_ms,
+                            m.loss,
+                            m.rss_kb_per_subscriber.round(),
+                            m.loadgen_cores
                         );
                         runs.push((target, n, m));
                         if rep + 1 == reps {
-                            let at: Vec<&Measured> = runs.iter().filter(|r| r.0 == target && r.1 == n).map(|r| &r.2).collect();
+                            let at: Vec<&Measured> =
+                                runs.iter().filter(|r| r.0 == target && r.1 == n).map(|r| &r.2).collect();
                             let b = broken.entry(key).or_insert(0);
                             *b = if passes_median(&at) { 0 } else { *b + 1 };
                         }
@@ -155,7 +167,10 @@ pub async fn suite(full: bool, out: PathBuf, no_peer: bool) -> anyhow::Result<()
     }
     eprintln!("loadgen: B5 join");
     let (bg, joins) = if full { (100, 200) } else { (50, 60) };
-    let b5 = workloads::b5(bg, joins, 4).await.map(|r| json!(r)).unwrap_or_else(|e| json!({"error": format!("{e:#}")}));
+    let b5 = workloads::b5(bg, joins, 4)
+        .await
+        .map(|r| json!(r))
+        .unwrap_or_else(|e| json!({"error": format!("{e:#}")}));
     eprintln!("loadgen: B7 slow subscriber");
     let b7 = workloads::b7(if full { 50 } else { 20 }, secs, 0.3)
         .await
@@ -218,7 +233,8 @@ fn b1_json(runs: &[(Target, usize, Measured)]) -> Value {
         }
         med["capacity_n"] = json!(cap);
         med["n"] = json!(RATIO_N);
-        let per_n: Vec<Value> = runs.iter().filter(|r| r.0 == t).map(|r| json!({"n": r.1, "run": r.2})).collect();
+        let per_n: Vec<Value> =
+            runs.iter().filter(|r| r.0 == t).map(|r| json!({"n": r.1, "run": r.2})).collect();
         (med, spread, json!(per_n))
     };
     let (ours, ours_spread, ours_runs) = side(Target::Ours);
@@ -250,7 +266,12 @@ fn plots(runs: &[(Target, usize, Measured)], out: &Path) -> anyhow::Result<()> {
         }
         by_n.into_iter().map(|(n, v)| (n as f64, median(v))).collect()
     };
-    let s = |name: &str, color: &'static str, dashed: bool, points| Series { name: name.into(), color, dashed, points };
+    let s = |name: &str, color: &'static str, dashed: bool, points| Series {
+        name: name.into(),
+        color,
+        dashed,
+        points,
+    };
     let lat = chart(
         "B1 fan-out: latency from scheduled send",
         "subscribers (N)",
@@ -326,7 +347,10 @@ pub fn markdown(r: &Value) -> String {
         median(others.clone()),
         others.iter().copied().fold(0.0, f64::max)
     );
-    let _ = writeln!(s, "Everything shares the machine's 2 cores: the SFU process, the load generator and (in the peer's runs) moq-relay. Throughput is given per SFU CPU-second (user + system from /proc) so a busy generator neither flatters nor hides the SFU. Latency runs from each frame's scheduled send time (open loop, no coordinated omission). Ratios: above 1 means Dark Tower is better.\n");
+    let _ = writeln!(
+        s,
+        "Everything shares the machine's 2 cores: the SFU process, the load generator and (in the peer's runs) moq-relay. Throughput is given per SFU CPU-second (user + system from /proc) so a busy generator neither flatters nor hides the SFU. Latency runs from each frame's scheduled send time (open loop, no coordinated omission). Ratios: above 1 means Dark Tower is better.\n"
+    );
     // Targets.
     let _ = writeln!(s, "## DESIGN §12 targets\n\n| what | target | measured | status |\n|---|---|---|---|");
     let rr = f(&ratio["egress_mbps_per_core"]);
@@ -339,7 +363,8 @@ pub fn markdown(r: &Value) -> String {
         num(&ours["egress_mbps_per_core"]),
         status(match (rr, epc) {
             (Some(a), Some(b)) => Some(a >= 1.5 && b >= 1000.0),
-            (None, Some(b)) => Some(b >= 1000.0 && false),
+            // Without the peer only the absolute half can fail.
+            (None, Some(b)) => (b < 1000.0).then_some(false),
             _ => None,
         })
     );
@@ -368,7 +393,11 @@ pub fn markdown(r: &Value) -> String {
             );
         }
         None => {
-            let _ = writeln!(s, "| forwarding latency at half capacity | p50 ≤ 1 ms, p99 ≤ 5 ms | capacity {} leaves no measured N at half of it | not measured |", cap.map_or("not found".to_string(), |c| format!("N = {c}")));
+            let _ = writeln!(
+                s,
+                "| forwarding latency at half capacity | p50 ≤ 1 ms, p99 ≤ 5 ms | capacity {} leaves no measured N at half of it | not measured |",
+                cap.map_or("not found".to_string(), |c| format!("N = {c}"))
+            );
         }
     }
     let b5 = &r["b5"];
@@ -379,7 +408,12 @@ pub fn markdown(r: &Value) -> String {
         num(&b5["first_frame_p99_ms"]),
         num(&b5["joins_per_s"]),
         num(&b5["joins_per_sfu_cpu_s"]),
-        status(f(&b5["first_frame_p50_ms"]).zip(f(&b5["first_frame_p99_ms"])).zip(f(&b5["joins_per_sfu_cpu_s"])).map(|((a, b), c)| a <= 10.0 && b <= 30.0 && c >= 500.0))
+        status(
+            f(&b5["first_frame_p50_ms"])
+                .zip(f(&b5["first_frame_p99_ms"]))
+                .zip(f(&b5["joins_per_sfu_cpu_s"]))
+                .map(|((a, b), c)| a <= 10.0 && b <= 30.0 && c >= 500.0)
+        )
     );
     let _ = writeln!(
         s,
@@ -395,7 +429,11 @@ pub fn markdown(r: &Value) -> String {
         num(&r["idle_memory"]["moq_relay"]["rss_kb_per_subscriber"]),
         num(&ours["rss_kb_per_subscriber"]),
         num(&peer["rss_kb_per_subscriber"]),
-        status(f(&ours["rss_kb_per_subscriber"]).zip(f(&r["idle_memory"]["ours"]["rss_kb_per_subscriber"])).map(|(k, i)| k * 1.024 <= 250.0 && i * 1.024 <= 100.0))
+        status(
+            f(&ours["rss_kb_per_subscriber"])
+                .zip(f(&r["idle_memory"]["ours"]["rss_kb_per_subscriber"]))
+                .map(|(k, i)| k * 1.024 <= 250.0 && i * 1.024 <= 100.0)
+        )
     );
     let b7 = &r["b7"];
     let _ = writeln!(
@@ -437,7 +475,12 @@ pub fn markdown(r: &Value) -> String {
     ] {
         let _ = writeln!(s, "| {label} | {} | {} | {} |", num(&ours[k]), num(&peer[k]), num(&ratio[k]));
     }
-    for (k, label) in [("egress_mbps", "egress, Mbit/s"), ("sfu_cores", "SFU cores busy"), ("max_ms", "latency max, ms"), ("loss", "loss")] {
+    for (k, label) in [
+        ("egress_mbps", "egress, Mbit/s"),
+        ("sfu_cores", "SFU cores busy"),
+        ("max_ms", "latency max, ms"),
+        ("loss", "loss"),
+    ] {
         let _ = writeln!(s, "| {label} | {} | {} | |", num(&ours[k]), num(&peer[k]));
     }
     let _ = writeln!(
@@ -467,15 +510,30 @@ pub fn markdown(r: &Value) -> String {
             );
         }
     }
-    let _ = writeln!(s, "\n\"other cores\": CPU used on the machine during the window by neither the SFU nor the load generator (other work on the shared cores); runs with much of it are noisy. \"UDP rcvbuf drops\": datagrams the kernel dropped for full socket receive buffers (each is a QUIC loss).\n\nPlots: `b1_latency_vs_n.svg`, `b1_cpu_vs_n.svg`.");
+    let _ = writeln!(
+        s,
+        "\n\"other cores\": CPU used on the machine during the window by neither the SFU nor the load generator (other work on the shared cores); runs with much of it are noisy. \"UDP rcvbuf drops\": datagrams the kernel dropped for full socket receive buffers (each is a QUIC loss).\n\nPlots: `b1_latency_vs_n.svg`, `b1_cpu_vs_n.svg`."
+    );
     // B0.
-    let _ = writeln!(s, "\n## B0 transport floor (one stream, loopback, both ends in one process)\n\n| transport | Gbit/s | CPU-s per Gbit | cores |\n|---|---|---|---|");
+    let _ = writeln!(
+        s,
+        "\n## B0 transport floor (one stream, loopback, both ends in one process)\n\n| transport | Gbit/s | CPU-s per Gbit | cores |\n|---|---|---|---|"
+    );
     for k in ["quinn", "wtransport"] {
         let b = &r["b0"][k];
-        let _ = writeln!(s, "| {k} | {} | {} | {} |", num(&b["gbps"]), num(&b["cpu_s_per_gbit"]), num(&b["cores"]));
+        let _ = writeln!(
+            s,
+            "| {k} | {} | {} | {} |",
+            num(&b["gbps"]),
+            num(&b["cpu_s_per_gbit"]),
+            num(&b["cores"])
+        );
     }
     // B2.
-    let _ = writeln!(s, "\n## B2 meeting (everyone publishes; each receives 2 at the top layer, the rest at the lowest)\n\n| participants | frames/s | egress Mbit/s | SFU cores | p50 ms | p99 ms | loss | SFU KiB per participant |\n|---|---|---|---|---|---|---|---|");
+    let _ = writeln!(
+        s,
+        "\n## B2 meeting (everyone publishes; each receives 2 at the top layer, the rest at the lowest)\n\n| participants | frames/s | egress Mbit/s | SFU cores | p50 ms | p99 ms | loss | SFU KiB per participant |\n|---|---|---|---|---|---|---|---|"
+    );
     for b in r["b2"].as_array().cloned().unwrap_or_default() {
         let x = &b["result"];
         let _ = writeln!(
@@ -495,23 +553,38 @@ pub fn markdown(r: &Value) -> String {
     let _ = writeln!(
         s,
         "\n## B5 join under load\n\n{} joins, {} at a time, while {} subscribers receive B1: first remote frame p50 {} / p99 {} ms, first video frame p50 {} / p99 {} ms (of which `connect` returning: p50 {} / p99 {} ms), {} joins/s, {} joins per extra SFU CPU-second; signaling ping p50 {} / p99 {} ms.",
-        b5["joins"], b5["concurrency"], b5["background"],
-        num(&b5["first_frame_p50_ms"]), num(&b5["first_frame_p99_ms"]),
-        num(&b5["first_video_p50_ms"]), num(&b5["first_video_p99_ms"]),
-        num(&b5["connect_p50_ms"]), num(&b5["connect_p99_ms"]),
-        num(&b5["joins_per_s"]), num(&b5["joins_per_sfu_cpu_s"]),
-        num(&b5["ping_p50_ms"]), num(&b5["ping_p99_ms"])
+        b5["joins"],
+        b5["concurrency"],
+        b5["background"],
+        num(&b5["first_frame_p50_ms"]),
+        num(&b5["first_frame_p99_ms"]),
+        num(&b5["first_video_p50_ms"]),
+        num(&b5["first_video_p99_ms"]),
+        num(&b5["connect_p50_ms"]),
+        num(&b5["connect_p99_ms"]),
+        num(&b5["joins_per_s"]),
+        num(&b5["joins_per_sfu_cpu_s"]),
+        num(&b5["ping_p50_ms"]),
+        num(&b5["ping_p99_ms"])
     );
     let _ = writeln!(
         s,
         "\n## B7 slow subscriber\n\n| | others' p50 ms | others' p99 ms | others' loss |\n|---|---|---|---|\n| all fast ({}; mean of a run before and one after) | {} | {} | {} |\n| one reads at 30 % | {} | {} | {} |\n\nThe slow one received {} of its video frames (whole groups are dropped for it); SFU RSS changed by {} KiB over the window.",
         b7["n"],
-        num(&b7["baseline"]["p50_ms"]), num(&b7["baseline"]["p99_ms"]), num(&b7["baseline"]["loss"]),
-        num(&b7["with_slow"]["p50_ms"]), num(&b7["with_slow"]["p99_ms"]), num(&b7["with_slow"]["loss"]),
-        num(&b7["slow_received_fraction"]), b7["rss_growth_kb"]
+        num(&b7["baseline"]["p50_ms"]),
+        num(&b7["baseline"]["p99_ms"]),
+        num(&b7["baseline"]["loss"]),
+        num(&b7["with_slow"]["p50_ms"]),
+        num(&b7["with_slow"]["p99_ms"]),
+        num(&b7["with_slow"]["loss"]),
+        num(&b7["slow_received_fraction"]),
+        b7["rss_growth_kb"]
     );
     // SFrame.
-    let _ = writeln!(s, "\n## SFrame (E2EE) cost per frame, `dark-tower-client` e2ee, AES-128-GCM\n\n| frame | bytes | encrypt µs | decrypt µs | encrypt MB/s | decrypt MB/s |\n|---|---|---|---|---|---|");
+    let _ = writeln!(
+        s,
+        "\n## SFrame (E2EE) cost per frame, `dark-tower-client` e2ee, AES-128-GCM\n\n| frame | bytes | encrypt µs | decrypt µs | encrypt MB/s | decrypt MB/s |\n|---|---|---|---|---|---|"
+    );
     for c in r["sframe"].as_array().cloned().unwrap_or_default() {
         let _ = writeln!(
             s,

@@ -70,7 +70,13 @@ pub fn run(secs: f64) -> anyhow::Result<Vec<SframeCost>> {
         let start = Instant::now();
         while start.elapsed().as_secs_f64() < secs {
             for _ in 0..64 {
-                std::hint::black_box(dec.decrypt_frame(now, &keys, me, &header, std::hint::black_box(&ct))?);
+                std::hint::black_box(dec.decrypt_frame(
+                    now,
+                    &keys,
+                    me,
+                    &header,
+                    std::hint::black_box(&ct),
+                )?);
             }
             n += 64;
         }

@@ -15,7 +15,7 @@ pub struct Series {
 }
 
 fn nice_max(v: f64) -> f64 {
-    if !(v > 0.0) {
+    if v.is_nan() || v <= 0.0 {
         return 1.0;
     }
     let p = 10f64.powf(v.log10().floor());
@@ -94,7 +94,8 @@ pub fn chart(title: &str, x_label: &str, y_label: &str, series: &[Series]) -> St
             path.join(" ")
         );
         for p in se.points.iter().filter(|p| p.1.is_finite()) {
-            let _ = writeln!(s, r#"<circle cx="{:.1}" cy="{:.1}" r="3" fill="{}"/>"#, px(p.0), py(p.1), se.color);
+            let _ =
+                writeln!(s, r#"<circle cx="{:.1}" cy="{:.1}" r="3" fill="{}"/>"#, px(p.0), py(p.1), se.color);
         }
         let ly = t + 10.0 + 20.0 * i as f64;
         let _ = writeln!(
@@ -113,5 +114,11 @@ pub fn chart(title: &str, x_label: &str, y_label: &str, series: &[Series]) -> St
 }
 
 fn fmt(v: f64) -> String {
-    if v >= 100.0 || v == v.round() { format!("{v:.0}") } else if v >= 1.0 { format!("{v:.1}") } else { format!("{v:.2}") }
+    if v >= 100.0 || v == v.round() {
+        format!("{v:.0}")
+    } else if v >= 1.0 {
+        format!("{v:.1}")
+    } else {
+        format!("{v:.2}")
+    }
 }

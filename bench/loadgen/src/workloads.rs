@@ -165,7 +165,11 @@ async fn measure(
         }
     }
     m.expected_frames = per_sub_expected(from, to) * m.subscribers as u64;
-    m.loss = if m.expected_frames == 0 { 0.0 } else { (1.0 - m.frames as f64 / m.expected_frames as f64).max(0.0) };
+    m.loss = if m.expected_frames == 0 {
+        0.0
+    } else {
+        (1.0 - m.frames as f64 / m.expected_frames as f64).max(0.0)
+    };
     m.frames_per_s = m.frames as f64 / window_s;
     m.egress_mbps = bytes as f64 * 8.0 / window_s / 1e6;
     (m.p50_ms, m.p99_ms, m.max_ms) = stats::percentiles_ms(&hist);
@@ -207,7 +211,13 @@ pub async fn b1_ours(n: usize, secs: f64) -> anyhow::Result<Measured> {
     let publisher = connect(&sfu.url, &sfu.token("publisher", meeting), ours::options(false)).await?;
     let keys: KeyRequests = Arc::new(Default::default());
     let mut tasks = vec![ours::publish(&publisher, schedule, 3, Arc::clone(&keys), stop_rx.clone()).await?];
-    tasks.push(ours::follow(publisher, keys, Arc::clone(&window), Arc::new(Mutex::new(SubStats::new())), stop_rx.clone()));
+    tasks.push(ours::follow(
+        publisher,
+        keys,
+        Arc::clone(&window),
+        Arc::new(Mutex::new(SubStats::new())),
+        stop_rx.clone(),
+    ));
     tokio::time::sleep(Duration::from_secs(1)).await;
     let rss_base = procstat::rss_kb(Some(sfu.pid));
     let gate = Arc::new(Semaphore::new(CONNECT_CONCURRENCY));
@@ -247,7 +257,13 @@ pub async fn b1_moq(n: usize, secs: f64) -> anyhow::Result<Measured> {
     for _ in 0..n {
         let s: Shared = Arc::new(Mutex::new(SubStats::new()));
         subs.push(Arc::clone(&s));
-        tasks.push(crate::moq::subscriber(relay.url.clone(), Arc::clone(&window), s, Arc::clone(&gate), stop_rx.clone()));
+        tasks.push(crate::moq::subscriber(
+            relay.url.clone(),
+            Arc::clone(&window),
+            s,
+            Arc::clone(&gate),
+            stop_rx.clone(),
+        ));
     }
     wait_warm(&subs, Duration::from_secs(20 + n as u64 / 10)).await;
     tokio::time::sleep(Duration::from_secs(1)).await;
@@ -314,13 +330,26 @@ pub async fn b5(background: usize, joins: usize, concurrency: usize) -> anyhow::
     let publisher = connect(&sfu.url, &sfu.token("publisher", meeting), ours::options(false)).await?;
     let keys: KeyRequests = Arc::new(Default::default());
     let mut tasks = vec![ours::publish(&publisher, schedule, 3, Arc::clone(&keys), stop_rx.clone()).await?];
-    tasks.push(ours::follow(publisher, keys, Arc::clone(&window), Arc::new(Mutex::new(SubStats::new())), stop_rx.clone()));
+    tasks.push(ours::follow(
+        publisher,
+        keys,
+        Arc::clone(&window),
+        Arc::new(Mutex::new(SubStats::new())),
+        stop_rx.clone(),
+    ));
     let gate = Arc::new(Semaphore::new(CONNECT_CONCURRENCY));
     let mut bg = Vec::new();
     for i in 0..background {
         let s: Shared = Arc::new(Mutex::new(SubStats::new()));
         bg.push(Arc::clone(&s));
-        tasks.push(ours::subscriber(sfu.url.clone(), sfu.token(&format!("bg{i}"), meeting), Arc::clone(&window), s, Arc::clone(&gate), stop_rx.clone()));
+        tasks.push(ours::subscriber(
+            sfu.url.clone(),
+            sfu.token(&format!("bg{i}"), meeting),
+            Arc::clone(&window),
+            s,
+            Arc::clone(&gate),
+            stop_rx.clone(),
+        ));
     }
     wait_warm(&bg, Duration::from_secs(30)).await;
     tokio::time::sleep(Duration::from_secs(1)).await;
@@ -348,7 +377,14 @@ pub async fn b5(background: usize, joins: usize, concurrency: usize) -> anyhow::
         // The permit is held until the first frame, so `concurrency` joins are in flight.
         let permit = Arc::clone(&gate).acquire_owned().await?;
         let free = Arc::new(Semaphore::new(1));
-        tasks.push(ours::subscriber(sfu.url.clone(), token, Arc::clone(&window), Arc::clone(&s), free, stop_rx.clone()));
+        tasks.push(ours::subscriber(
+            sfu.url.clone(),
+            token,
+            Arc::clone(&window),
+            Arc::clone(&s),
+            free,
+            stop_rx.clone(),
+        ));
         tokio::spawn(async move {
             let deadline = Instant::now() + Duration::from_secs(10);
             while Instant::now() < deadline {
@@ -413,7 +449,8 @@ pub async fn b5(background: usize, joins: usize, concurrency: usize) -> anyhow::
 async fn wait_video(subs: &[Shared], limit: Duration) {
     let deadline = Instant::now() + limit;
     while Instant::now() < deadline {
-        if subs.iter().all(|s| s.lock().map(|s| s.first_video.is_some() || s.error.is_some()).unwrap_or(true)) {
+        if subs.iter().all(|s| s.lock().map(|s| s.first_video.is_some() || s.error.is_some()).unwrap_or(true))
+        {
             return;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -476,7 +513,13 @@ async fn b7_run(n: usize, secs: f64, slow: Option<f64>) -> anyhow::Result<(Measu
     let publisher = connect(&sfu.url, &sfu.token("publisher", meeting), ours::options(false)).await?;
     let keys: KeyRequests = Arc::new(Default::default());
     let mut tasks = vec![ours::publish(&publisher, schedule, 3, Arc::clone(&keys), stop_rx.clone()).await?];
-    tasks.push(ours::follow(publisher, keys, Arc::clone(&window), Arc::new(Mutex::new(SubStats::new())), stop_rx.clone()));
+    tasks.push(ours::follow(
+        publisher,
+        keys,
+        Arc::clone(&window),
+        Arc::new(Mutex::new(SubStats::new())),
+        stop_rx.clone(),
+    ));
     tokio::time::sleep(Duration::from_secs(1)).await;
     let rss_base = procstat::rss_kb(Some(sfu.pid));
     let gate = Arc::new(Semaphore::new(CONNECT_CONCURRENCY));
@@ -484,13 +527,27 @@ async fn b7_run(n: usize, secs: f64, slow: Option<f64>) -> anyhow::Result<(Measu
     for i in 0..n {
         let s: Shared = Arc::new(Mutex::new(SubStats::new()));
         subs.push(Arc::clone(&s));
-        tasks.push(ours::subscriber(sfu.url.clone(), sfu.token(&format!("sub{i}"), meeting), Arc::clone(&window), s, Arc::clone(&gate), stop_rx.clone()));
+        tasks.push(ours::subscriber(
+            sfu.url.clone(),
+            sfu.token(&format!("sub{i}"), meeting),
+            Arc::clone(&window),
+            s,
+            Arc::clone(&gate),
+            stop_rx.clone(),
+        ));
     }
     let slow_stats: Shared = Arc::new(Mutex::new(SubStats::new()));
     if let Some(fraction) = slow {
         // Top layer plus keyframes: 6250 B × (59 + 5) / 60 per frame at 30 fps.
         let rate = fraction * 6250.0 * 64.0 / 60.0 * 30.0;
-        tasks.push(ours::slow_subscriber(sfu.url.clone(), sfu.token("slow", meeting), rate, Arc::clone(&window), Arc::clone(&slow_stats), stop_rx.clone()));
+        tasks.push(ours::slow_subscriber(
+            sfu.url.clone(),
+            sfu.token("slow", meeting),
+            rate,
+            Arc::clone(&window),
+            Arc::clone(&slow_stats),
+            stop_rx.clone(),
+        ));
     }
     wait_warm(&subs, Duration::from_secs(30)).await;
     tokio::time::sleep(Duration::from_secs(2)).await;
@@ -502,7 +559,9 @@ async fn b7_run(n: usize, secs: f64, slow: Option<f64>) -> anyhow::Result<(Measu
     // The slow subscriber records video only (its audio datagrams are read but not counted).
     let slow_frac = slow_stats
         .lock()
-        .map(|s| s.frames as f64 / payload::scheduled_in(t0, from, to, payload::video_offset_us).max(1) as f64)
+        .map(|s| {
+            s.frames as f64 / payload::scheduled_in(t0, from, to, payload::video_offset_us).max(1) as f64
+        })
         .unwrap_or(0.0);
     let growth = m.rss_kb as i64 - rss_start as i64;
     finish(r).await;
@@ -590,7 +649,12 @@ pub async fn idle_ours(n: usize) -> anyhow::Result<IdleMemory> {
     }
     drop(rooms);
     sfu.stop().await;
-    Ok(IdleMemory { n, rss_base_kb: base, rss_kb: rss, rss_kb_per_subscriber: rss.saturating_sub(base) as f64 / n as f64 })
+    Ok(IdleMemory {
+        n,
+        rss_base_kb: base,
+        rss_kb: rss,
+        rss_kb_per_subscriber: rss.saturating_sub(base) as f64 / n as f64,
+    })
 }
 
 /// Idle memory on moq-relay (sessions that subscribe to nothing).
@@ -602,7 +666,8 @@ pub async fn idle_moq(n: usize) -> anyhow::Result<IdleMemory> {
     for _ in 0..n {
         let client = crate::moq::client()?;
         let origin = moq_tokio::origin::spawn();
-        let conn = client.clone().with_subscriber(origin.clone()).connect(relay.url.clone()).established().await?;
+        let conn =
+            client.clone().with_subscriber(origin.clone()).connect(relay.url.clone()).established().await?;
         conns.push((client, origin, conn));
     }
     tokio::time::sleep(Duration::from_secs(2)).await;
@@ -612,5 +677,10 @@ pub async fn idle_moq(n: usize) -> anyhow::Result<IdleMemory> {
         client.close().await;
     }
     relay.stop().await;
-    Ok(IdleMemory { n, rss_base_kb: base, rss_kb: rss, rss_kb_per_subscriber: rss.saturating_sub(base) as f64 / n as f64 })
+    Ok(IdleMemory {
+        n,
+        rss_base_kb: base,
+        rss_kb: rss,
+        rss_kb_per_subscriber: rss.saturating_sub(base) as f64 / n as f64,
+    })
 }

@@ -587,7 +587,19 @@ pub async fn b2(m_count: usize, secs: f64) -> anyhow::Result<Measured> {
         tasks.push(ours::publish(&room, schedule, 3, Arc::clone(&keys), stop_rx.clone()).await?);
         rooms.push((room, keys));
     }
-    tokio::time::sleep(Duration::from_secs(1)).await;
+    // Every room must know every other participant's two tracks before it subscribes.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while Instant::now() < deadline {
+        let complete = rooms.iter().all(|(r, _)| {
+            let others = r.remote_participants();
+            others.len() == m_count - 1 && others.iter().all(|p| p.tracks.len() == 2)
+        });
+        if complete {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let mut subscriptions = 0usize;
     let mut subs = Vec::new();
     let ids: Vec<_> = rooms.iter().map(|(r, _)| r.local_participant().id).collect();
     for (i, (room, keys)) in rooms.into_iter().enumerate() {
@@ -600,6 +612,7 @@ pub async fn b2(m_count: usize, secs: f64) -> anyhow::Result<Measured> {
                     _ => Some(0),
                 };
                 room.subscribe(t.id, layer).await?;
+                subscriptions += 1;
             }
         }
         let s: Shared = Arc::new(Mutex::new(SubStats::new()));
@@ -611,6 +624,10 @@ pub async fn b2(m_count: usize, secs: f64) -> anyhow::Result<Measured> {
     let r = Running { pid: sfu.pid, window, stop, subs: subs.clone(), tasks, schedule };
     let t0 = r.schedule.t0_us;
     let others = (m_count - 1) as u64;
+    let wanted = m_count * (m_count - 1) * 2;
+    if subscriptions < wanted {
+        eprintln!("loadgen: B2 made {subscriptions} of {wanted} subscriptions (roster incomplete)");
+    }
     let mut res = measure(&r, secs, rss_base, move |a, b| others * b1_expected(t0)(a, b), &r.subs).await;
     res.rss_kb_per_subscriber = res.rss_kb.saturating_sub(rss_base) as f64 / m_count as f64;
     finish(r).await;

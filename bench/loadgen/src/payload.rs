@@ -73,7 +73,7 @@ pub fn make(kind: u8, layer: u8, seq: u64, sched_us: u64, len: usize) -> Bytes {
 
 /// What a frame says about itself.
 #[derive(Debug, Clone, Copy)]
-#[allow(dead_code)] // layer and seq are for ad-hoc debugging of runs
+#[allow(dead_code)] // layer is for ad-hoc debugging of runs
 pub struct Parsed {
     /// Video or audio.
     pub kind: u8,

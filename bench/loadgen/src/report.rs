@@ -483,6 +483,25 @@ pub fn markdown(r: &Value) -> String {
     ] {
         let _ = writeln!(s, "| {label} | {} | {} | |", num(&ours[k]), num(&peer[k]));
     }
+    // Latency by kind of frame, from the first repetition at the ratio N.
+    let first_at = |side: &str| -> Value {
+        b1["runs"][side]
+            .as_array()
+            .and_then(|a| a.iter().find(|r| r["n"].as_u64() == Some(RATIO_N as u64)))
+            .map(|r| r["run"]["by_kind_ms"].clone())
+            .unwrap_or(Value::Null)
+    };
+    let (ko, kp) = (first_at("ours"), first_at("moq_relay"));
+    for (k, label) in [("audio", "audio frames"), ("deltas", "video delta frames"), ("keyframes", "video keyframes (5× size)")] {
+        let _ = writeln!(
+            s,
+            "| latency p50 / p99 of {label}, ms | {} / {} | {} / {} | |",
+            num(&ko[k]["p50"]),
+            num(&ko[k]["p99"]),
+            num(&kp[k]["p50"]),
+            num(&kp[k]["p99"])
+        );
+    }
     let _ = writeln!(
         s,
         "\n### Every B1 run\n\n| server | N | frames/s | egress Mbit/s | SFU cores | loadgen cores | other cores | UDP rcvbuf drops | Mbit/s per core | CPU-s/Gbit | p50 ms | p99 ms | max ms | loss | KiB/sub |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"

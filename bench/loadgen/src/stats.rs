@@ -50,6 +50,12 @@ pub fn histogram() -> Histogram<u64> {
 pub struct SubStats {
     /// Latency of counted frames, µs.
     pub latency: Histogram<u64>,
+    /// The same, audio frames only.
+    pub audio: Histogram<u64>,
+    /// Video keyframes only (the first frame of each group of pictures, 5× larger).
+    pub keyframes: Histogram<u64>,
+    /// Other video frames.
+    pub deltas: Histogram<u64>,
     /// Counted frames.
     pub frames: u64,
     /// Counted payload bytes.
@@ -71,6 +77,9 @@ impl SubStats {
     pub fn new() -> Self {
         Self {
             latency: histogram(),
+            audio: histogram(),
+            keyframes: histogram(),
+            deltas: histogram(),
             frames: 0,
             bytes: 0,
             started: Instant::now(),
@@ -105,6 +114,11 @@ pub fn record(stats: &Shared, window: &Window, p: &[u8]) -> Option<Parsed> {
     if window.contains(parsed.sched_us) {
         let lat = now.saturating_sub(parsed.sched_us).max(1);
         let _ = s.latency.record(lat);
+        let _ = match parsed.kind {
+            payload::AUDIO => s.audio.record(lat),
+            _ if parsed.seq.is_multiple_of(payload::GOP) => s.keyframes.record(lat),
+            _ => s.deltas.record(lat),
+        };
         s.frames += 1;
         s.bytes += p.len() as u64;
     }

@@ -54,6 +54,8 @@ pub struct Measured {
     pub p99_ms: f64,
     /// Largest.
     pub max_ms: f64,
+    /// p50 / p99 by kind of frame, ms: audio, video keyframes (5× larger), other video frames.
+    pub by_kind_ms: serde_json::Value,
     /// SFU CPU seconds (user + system) in the window.
     pub sfu_cpu_s: f64,
     /// SFU cores busy (CPU seconds per second).
@@ -147,6 +149,7 @@ async fn measure(
         ..Default::default()
     };
     let mut hist = stats::histogram();
+    let (mut ha, mut hk, mut hd) = (stats::histogram(), stats::histogram(), stats::histogram());
     let mut bytes = 0u64;
     let mut joins = Vec::new();
     for s in subs {
@@ -160,6 +163,9 @@ async fn measure(
         m.frames += s.frames;
         bytes += s.bytes;
         let _ = hist.add(&s.latency);
+        let _ = ha.add(&s.audio);
+        let _ = hk.add(&s.keyframes);
+        let _ = hd.add(&s.deltas);
         if let Some(f) = s.first_frame {
             joins.push(f.duration_since(s.started).as_secs_f64() * 1000.0);
         }
@@ -173,6 +179,11 @@ async fn measure(
     m.frames_per_s = m.frames as f64 / window_s;
     m.egress_mbps = bytes as f64 * 8.0 / window_s / 1e6;
     (m.p50_ms, m.p99_ms, m.max_ms) = stats::percentiles_ms(&hist);
+    let kind = |h: &hdrhistogram::Histogram<u64>| {
+        let (p50, p99, max) = stats::percentiles_ms(h);
+        serde_json::json!({ "p50": p50, "p99": p99, "max": max, "frames": h.len() })
+    };
+    m.by_kind_ms = serde_json::json!({ "audio": kind(&ha), "keyframes": kind(&hk), "deltas": kind(&hd) });
     m.egress_mbps_per_core = if sfu_cores > 0.0 { m.egress_mbps / sfu_cores } else { f64::NAN };
     m.cpu_s_per_gbit = if bytes > 0 { sfu_cpu_s / (bytes as f64 * 8.0 / 1e9) } else { f64::NAN };
     m.rss_kb_per_subscriber = if m.subscribers > 0 {

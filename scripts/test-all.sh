@@ -36,6 +36,9 @@ echo "== client-js: install, lint (types, circular imports, no any), unit tests"
   npm run test:e2e
 )
 
+echo "== bench/: the load generator builds (own workspace and lock file; its numbers are not tests)"
+cargo build --manifest-path bench/Cargo.toml --locked --bins --target-dir target
+
 echo "== fuzz targets: build (own workspace) and replay past crashes"
 cargo build --manifest-path fuzz/Cargo.toml --locked --bins --target-dir target/fuzz
 for r in fuzz/regressions/*; do

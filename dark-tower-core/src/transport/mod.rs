@@ -91,6 +91,11 @@ pub struct PathStats {
 pub trait SendStream: Send + 'static {
     /// Writes all of `data`.
     fn write_all(&mut self, data: &[u8]) -> impl Future<Output = Result<(), TransportError>> + Send;
+    /// Writes all of `data`, handing the shared buffer itself to the transport where it can
+    /// (no copy: what the SFU's fan-out relies on). By default, [`SendStream::write_all`].
+    fn write_bytes(&mut self, data: Bytes) -> impl Future<Output = Result<(), TransportError>> + Send {
+        async move { self.write_all(&data).await }
+    }
     /// Finishes the stream gracefully: no more data will be written. Returns at once; buffered
     /// data is still delivered.
     fn finish(&mut self) -> Result<(), TransportError>;

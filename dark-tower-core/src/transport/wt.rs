@@ -107,6 +107,11 @@ impl SendStream for WtSend {
         self.0.write_all(data).await.map_err(write_error)
     }
 
+    async fn write_bytes(&mut self, data: Bytes) -> Result<(), TransportError> {
+        // quinn keeps the `Bytes` itself in its send buffer: no copy of the payload.
+        self.0.quic_stream_mut().write_chunk(data).await.map_err(|e| write_error(StreamWriteError::from(e)))
+    }
+
     fn finish(&mut self) -> Result<(), TransportError> {
         self.0.quic_stream_mut().finish().map_err(|e| TransportError::Other(e.to_string()))
     }

@@ -197,7 +197,7 @@ async fn write_stream_frame<S: Session>(
         return Ok(());
     };
     g.stream.write_all(&frame.stream_prefix()).await?;
-    g.stream.write_all(&frame.payload).await?;
+    g.stream.write_bytes(frame.payload.clone()).await?;
     if h.end_of_group
         && let Some(open) = streams.get_mut(&key)
     {
@@ -212,7 +212,7 @@ async fn write_single<S: Session>(session: &S, frame: &MediaFrame) -> Result<(),
     let mut s = session.open_uni().await?;
     s.write_all(&[STREAM_TYPE_GROUP]).await?;
     s.write_all(&frame.stream_prefix()).await?;
-    s.write_all(&frame.payload).await?;
+    s.write_bytes(frame.payload.clone()).await?;
     s.finish()
 }
 

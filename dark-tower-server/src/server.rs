@@ -189,9 +189,12 @@ impl ServerBuilder {
                 // The same port on every address, so one URL port works for all of them.
                 addr.set_port(first.port());
             }
-            let server_config =
-                tls::endpoint_config(addr, &identity, config.idle_timeout).map_err(ServerError::Config)?;
-            match Endpoint::server(server_config) {
+            let endpoint = tls::bind_udp(addr).and_then(|socket| {
+                let server_config = tls::endpoint_config_on(socket, &identity, config.idle_timeout)
+                    .map_err(std::io::Error::other)?;
+                Endpoint::server(server_config)
+            });
+            match endpoint {
                 Ok(ep) => {
                     let local = ep.local_addr().map_err(|source| ServerError::Bind {
                         what: "webtransport",

@@ -53,7 +53,36 @@ pub async fn load_identity(cert: &Path, key: &Path) -> Result<Identity, String> 
     Ok(identity)
 }
 
-/// The endpoint configuration for `addr` with `identity`.
+/// Kernel buffer asked for on the WebTransport UDP socket, each way. The default (about
+/// 208 KiB) overflows when a keyframe fans out to a few hundred subscribers (measured by
+/// `bench/` at N = 200); the kernel may grant less (`net.core.rmem_max`).
+pub const UDP_BUFFER: usize = 8 << 20;
+
+/// Binds the WebTransport UDP socket of `addr` with large kernel buffers (IPv6: v6 only).
+pub fn bind_udp(addr: SocketAddr) -> std::io::Result<std::net::UdpSocket> {
+    use socket2::{Domain, Protocol, Socket, Type};
+    let socket = Socket::new(Domain::for_address(addr), Type::DGRAM, Some(Protocol::UDP))?;
+    if addr.is_ipv6() {
+        socket.set_only_v6(true)?;
+    }
+    // Best effort: the kernel caps the sizes, and a smaller buffer still works.
+    let _ = socket.set_recv_buffer_size(UDP_BUFFER);
+    let _ = socket.set_send_buffer_size(UDP_BUFFER);
+    socket.bind(&addr.into())?;
+    socket.set_nonblocking(true)?;
+    Ok(socket.into())
+}
+
+/// The endpoint configuration for the bound `socket` with `identity`.
+pub fn endpoint_config_on(
+    socket: std::net::UdpSocket,
+    identity: &Identity,
+    idle_timeout: Duration,
+) -> Result<wtransport::ServerConfig, String> {
+    finish(wtransport::ServerConfig::builder().with_bind_socket(socket), identity, idle_timeout)
+}
+
+/// The endpoint configuration for `addr` with `identity` (for a reload, which keeps the socket).
 pub fn endpoint_config(
     addr: SocketAddr,
     identity: &Identity,
@@ -64,6 +93,14 @@ pub fn endpoint_config(
         SocketAddr::V4(_) => builder.with_bind_address(addr),
         SocketAddr::V6(v6) => builder.with_bind_address_v6(v6, Ipv6DualStackConfig::Deny),
     };
+    finish(builder, identity, idle_timeout)
+}
+
+fn finish(
+    builder: wtransport::config::ServerConfigBuilder<wtransport::config::states::WantsIdentity>,
+    identity: &Identity,
+    idle_timeout: Duration,
+) -> Result<wtransport::ServerConfig, String> {
     Ok(builder
         .with_identity(identity.clone_identity())
         .keep_alive_interval(Some(idle_timeout / 3))

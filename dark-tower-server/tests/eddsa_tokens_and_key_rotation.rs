@@ -1,12 +1,12 @@
 //! The server signs tokens with its own Ed25519 key: `POST /v1/tokens` mints EdDSA tokens that
 //! join, `/.well-known/jwks.json` publishes the key so a third party verifies them with nothing
 //! but that document, and after `POST /v1/signing-keys/rotate` a token signed before the
-//! rotation still joins while new tokens carry the new key. Forged, wrongly issued and expired
-//! EdDSA tokens are refused with the right codes.
+//! rotation still joins while new tokens carry the new key. Forged EdDSA tokens and tokens of
+//! unknown keys are refused with the right codes.
 
 mod common;
 
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 use common::{TestServer, status_json};
 use dark_tower_client::ConnectOptions;
@@ -117,20 +117,6 @@ async fn bad_eddsa_tokens_are_refused() {
         let (status, body) = status_json(r).await;
         assert_eq!((status, body["error"]["code"].as_str()), (401, Some(code)), "{body}");
     }
-    // Expired: minted for one second, used well after (past the 30 s leeway would take too
-    // long; the server's leeway is set to zero here).
-    let t = TestServer::start_with(|c| c.token_leeway = Duration::ZERO).await;
-    let (status, body) = status_json(
-        t.api(Method::POST, "/v1/tokens")
-            .json(&json!({ "identity": "ann", "meeting": "keys", "ttl_secs": 1 }))
-            .send()
-            .await
-            .expect("request"),
-    )
-    .await;
-    assert_eq!(status, 201);
-    let short = body["token"].as_str().expect("token").to_owned();
-    tokio::time::sleep(Duration::from_millis(2100)).await;
-    let Err(err) = join(&t, &short).await else { panic!("an expired token is refused") };
-    assert!(err.to_string().contains("token_expired"), "{err}");
+    // Expiry of EdDSA tokens is checked on an injected clock in `dark_tower_core::eddsa`'s unit
+    // test (no waiting here); expired HS256 tokens through the server: `bad_tokens_refused.rs`.
 }

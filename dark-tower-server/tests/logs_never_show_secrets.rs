@@ -5,7 +5,7 @@
 
 use std::io::Read;
 use std::process::{Command, Stdio};
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 use dark_tower_client::ConnectOptions;
 use dark_tower_core::token::TokenBuilder;
@@ -45,7 +45,6 @@ async fn debug_logs_hold_no_token_or_secret() {
     room.leave().await;
     let forged = format!("{}x", &token[..token.len() - 1]);
     assert!(dark_tower_client::connect(&url, &forged, ConnectOptions::default()).await.is_err());
-    tokio::time::sleep(Duration::from_millis(300)).await;
     let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
     let mut stderr = String::new();
     child.stderr.take().expect("stderr").read_to_string(&mut stderr).expect("read");

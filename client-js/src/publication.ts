@@ -287,6 +287,18 @@ export class LocalTrackPublication extends TrackPublication {
     await this.setMuted(false);
   }
 
+  /**
+   * The server says the track is muted (a moderator muted it) or unmuted (internal: the
+   * roster calls it with a `TrackMuted` about this participant): encoding stops or resumes
+   * without asking the server again. False if nothing changed.
+   */
+  applyRemoteMute(muted: boolean): boolean {
+    if (this.info.muted === muted) return false;
+    this.info.muted = muted;
+    this.encoder.setPaused(muted);
+    return true;
+  }
+
   private async setMuted(muted: boolean): Promise<void> {
     if (this.info.muted === muted) return;
     this.info.muted = muted;

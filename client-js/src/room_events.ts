@@ -50,7 +50,10 @@ export enum RoomEvent {
   TrackSubscribed = "trackSubscribed",
   /** `(track, publication, participant)` — a remote track is no longer received. */
   TrackUnsubscribed = "trackUnsubscribed",
-  /** `(publication, participant)` — a track was muted. */
+  /**
+   * `(publication, participant)` — a remote track was muted, or one of ours by a moderator
+   * (then `participant` is the local participant and nothing more of it is sent).
+   */
   TrackMuted = "trackMuted",
   /** `(publication, participant)` — a track was unmuted. */
   TrackUnmuted = "trackUnmuted",
@@ -121,8 +124,8 @@ export interface RoomEventCallbacks {
   [RoomEvent.TrackUnpublished]: (publication: RemoteTrackPublication, participant: RemoteParticipant) => void;
   [RoomEvent.TrackSubscribed]: (track: RemoteTrack, publication: RemoteTrackPublication, participant: RemoteParticipant) => void;
   [RoomEvent.TrackUnsubscribed]: (track: RemoteTrack, publication: RemoteTrackPublication, participant: RemoteParticipant) => void;
-  [RoomEvent.TrackMuted]: (publication: RemoteTrackPublication, participant: RemoteParticipant) => void;
-  [RoomEvent.TrackUnmuted]: (publication: RemoteTrackPublication, participant: RemoteParticipant) => void;
+  [RoomEvent.TrackMuted]: (publication: TrackPublication, participant: Participant) => void;
+  [RoomEvent.TrackUnmuted]: (publication: TrackPublication, participant: Participant) => void;
   [RoomEvent.LocalTrackPublished]: (publication: LocalTrackPublication, participant: LocalParticipant) => void;
   [RoomEvent.LocalTrackUnpublished]: (publication: LocalTrackPublication, participant: LocalParticipant) => void;
   [RoomEvent.DataReceived]: (payload: Uint8Array, participant: RemoteParticipant | undefined, topic: string, reliable: boolean) => void;

@@ -191,6 +191,15 @@ export class Roster {
         return true;
       }
       case "trackMuted": {
+        if (body.value.participantId === this.host.local.sid) {
+          // A moderator muted one of our tracks: stop sending it, as a self mute would.
+          const local = this.host.local;
+          const pub = local.trackPublications.get(body.value.trackId);
+          if (pub !== undefined && pub.applyRemoteMute(body.value.muted)) {
+            events.emit(body.value.muted ? RoomEvent.TrackMuted : RoomEvent.TrackUnmuted, pub, local);
+          }
+          return true;
+        }
         const p = this.bySid.get(body.value.participantId);
         const pub = p?.trackPublications.get(body.value.trackId);
         if (p === undefined || pub === undefined) return true;

@@ -85,6 +85,19 @@ export class TooLargeError extends DarkTowerError {
   }
 }
 
+/** This browser cannot decode a track's codec (the publisher chose one it lacks). */
+export class UnsupportedCodecError extends DarkTowerError {
+  override readonly name = "UnsupportedCodecError";
+
+  constructor(
+    /** The track's WebCodecs codec string. */
+    readonly codec: string,
+    detail: string,
+  ) {
+    super(`cannot decode ${codec}: ${detail}`);
+  }
+}
+
 /** Why a camera, microphone or screen could not be captured. */
 export type DeviceErrorReason = "permission_denied" | "not_found" | "in_use" | "unsupported" | "other";
 

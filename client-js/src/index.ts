@@ -39,7 +39,9 @@ export {
   TrackKind,
   TrackSource,
 } from "./track.js";
-export type { VideoEncoding } from "./codec/video_encode.js";
+export type { LayerAllowance, LayerStats, VideoEncoding } from "./codec/video_encode.js";
+export { VIDEO_CODEC_STRINGS, type VideoCodecName } from "./codec/codec_choice.js";
+export { DEFAULT_SIMULCAST_LAYERS, type SimulcastLayerOptions, type SimulcastOption } from "./codec/simulcast.js";
 export type { AudioEncoding } from "./codec/audio_encode.js";
 export type { DecodeStats } from "./codec/video_decode.js";
 export {
@@ -53,6 +55,7 @@ export {
   ServerError,
   TimeoutError,
   TooLargeError,
+  UnsupportedCodecError,
 } from "./errors.js";
 export { codeSpec, errorCodeFromName, errorCodeFromWire, type ErrorCodeName, type Fault } from "./proto/error.js";
 export {

@@ -138,7 +138,8 @@ export class TrackSender {
   private readonly streams: (WritableStreamDefaultWriter<Uint8Array> | undefined)[] = [];
   private chain: Promise<void> = Promise.resolve();
   private queued = 0;
-  private dropUntilKeyframe = false;
+  /** Video layers whose deltas are dropped until their next keyframe. */
+  private readonly dropUntilKeyframe = new Set<number>();
   private closed = false;
   /** No media session (reconnecting): frames are dropped. */
   private detached = false;
@@ -150,6 +151,11 @@ export class TrackSender {
   private readonly brokenLayers = new Set<number>();
   /** Counters since the track was published. */
   readonly stats: SenderStats = { framesSent: 0, framesDropped: 0, groups: 0, datagrams: 0, bytes: 0 };
+  /** The clock queue delays are measured with, in ms (tests replace it). */
+  now: () => number = () => performance.now();
+  private delayWindow = { maxMs: 0, frames: 0 };
+  /** When each frame still waiting was queued, oldest first. */
+  private readonly pendingSince: number[] = [];
 
   constructor(
     alias: number,
@@ -172,16 +178,18 @@ export class TrackSender {
       // Reconnecting: nothing to send on. Video starts again with a keyframe (MEDIA.md: a new
       // session needs a new group), which the room asks the encoder for on reattaching.
       this.stats.framesDropped++;
-      this.dropUntilKeyframe = video;
+      if (video) this.dropUntilKeyframe.add(frame.spatialId);
       return true;
     }
-    if (video && !frame.keyframe && (this.dropUntilKeyframe || this.queued >= this.maxQueued)) {
-      this.dropUntilKeyframe = true;
+    if (video && !frame.keyframe && (this.dropUntilKeyframe.has(frame.spatialId) || this.queued >= this.maxQueued)) {
+      this.dropUntilKeyframe.add(frame.spatialId);
       this.stats.framesDropped++;
       return false;
     }
     const { header, opensGroup } = this.sequencer.next(frame);
-    if (frame.keyframe) this.dropUntilKeyframe = false;
+    if (frame.keyframe) this.dropUntilKeyframe.delete(frame.spatialId);
+    const queuedAt = this.now();
+    this.pendingSince.push(queuedAt);
     this.queued++;
     const generation = this.generation;
     // Encryption starts now (in parallel with earlier frames); writes stay in order.
@@ -203,12 +211,16 @@ export class TrackSender {
         }
         this.brokenLayers.delete(header.spatialId);
         await this.write(header, bytes, opensGroup);
+        this.noteDelay(this.now() - queuedAt);
       })
       .catch((e: unknown) => {
         if (!this.closed && !this.detached && generation === this.generation) this.onError(e);
       })
       .finally(() => {
-        if (generation === this.generation) this.queued--;
+        if (generation === this.generation) {
+          this.queued--;
+          this.pendingSince.shift();
+        }
       });
     return true;
   }
@@ -228,7 +240,7 @@ export class TrackSender {
     this.stats.framesDropped++;
     if (this.sequencer.kind === "video") {
       this.brokenLayers.add(layer);
-      this.dropUntilKeyframe = true;
+      this.dropUntilKeyframe.add(layer);
     }
     this.onTransformError(e);
   }
@@ -238,9 +250,15 @@ export class TrackSender {
     this.detached = true;
     this.generation++;
     this.queued = 0;
+    this.pendingSince.length = 0;
     this.chain = Promise.resolve();
     for (const w of this.streams) w?.abort().catch(() => undefined);
     this.streams.length = 0;
+  }
+
+  /** No media session now (reconnecting). */
+  get isDetached(): boolean {
+    return this.detached;
   }
 
   /** Sends on a new media session (after a resume); video waits for its next keyframe. */
@@ -249,7 +267,25 @@ export class TrackSender {
     this.session = session;
     this.datagrams = datagrams;
     this.detached = false;
-    this.dropUntilKeyframe = this.sequencer.kind === "video";
+    if (this.sequencer.kind === "video") for (let l = 0; l < this.sequencer.layers; l++) this.dropUntilKeyframe.add(l);
+  }
+
+  /**
+   * How long frames waited, from {@link send} until the transport took them (stream
+   * backpressure included), since the last call: the longest wait in ms and how many frames
+   * were written. Also the frames still waiting now. Resets the window.
+   */
+  takeQueueDelay(): { maxMs: number; frames: number; queued: number } {
+    const oldest = this.pendingSince[0];
+    const waiting = oldest === undefined ? 0 : this.now() - oldest;
+    const w = { maxMs: Math.max(this.delayWindow.maxMs, waiting), frames: this.delayWindow.frames, queued: this.queued };
+    this.delayWindow = { maxMs: 0, frames: 0 };
+    return w;
+  }
+
+  private noteDelay(ms: number): void {
+    this.delayWindow.frames++;
+    if (ms > this.delayWindow.maxMs) this.delayWindow.maxMs = ms;
   }
 
   /** Resolves when every queued frame has been handed to the transport. */

@@ -3,6 +3,8 @@
 import { resolveAdaptiveStream, type AdaptiveStreamSettings, type ResolvedAdaptiveStream } from "./adaptive_stream.js";
 import { screenPixelDensity } from "./adaptive_stream_dom.js";
 import { DEFAULT_AUDIO_ENCODING, type AudioEncoding } from "./codec/audio_encode.js";
+import type { VideoCodecName } from "./codec/codec_choice.js";
+import type { SimulcastOption } from "./codec/simulcast.js";
 import { DEFAULT_VIDEO_ENCODING, type VideoEncoding } from "./codec/video_encode.js";
 import { browserMediaDevices, type MediaDevicesLike, type VideoCaptureOptions } from "./devices.js";
 import type { E2EEOptions } from "./e2ee/options.js";
@@ -33,6 +35,23 @@ export interface RoomOptions {
   videoEncoding?: Partial<VideoEncoding>;
   /** Audio encoding defaults (default Opus, 32 kbit/s). */
   audioEncoding?: Partial<AudioEncoding>;
+  /**
+   * The video codec to publish with when this browser can encode it (checked with
+   * `VideoEncoder.isConfigSupported`), else VP8 (default VP8). Receivers that cannot decode it
+   * get `RoomEvent.TrackSubscriptionFailed`.
+   */
+  videoCodec?: VideoCodecName;
+  /**
+   * Simulcast of the camera (default true: a quarter, a half and the full size, each its own
+   * encoder; layers under 48 pixels are left out). `false` publishes one layer. Screen shares
+   * have one layer unless `PublishOptions.simulcast` says otherwise.
+   */
+  simulcast?: SimulcastOption;
+  /**
+   * Adapt the encoders' bitrates to what the uplink carries (default true): lower them and
+   * drop the largest layer under congestion, probe back up when it clears (docs/UPLINK.md).
+   */
+  uplinkAdaptation?: boolean;
   /** Free text sent to the server in `Join.client.detail` (default: the user agent). */
   clientDetail?: string;
   /** Signaling protocol version to speak (tests use this to check negotiation). */
@@ -70,6 +89,9 @@ export interface ResolvedRoomOptions {
   videoCaptureDefaults: VideoCaptureOptions;
   videoEncoding: VideoEncoding;
   audioEncoding: AudioEncoding;
+  videoCodec: VideoCodecName | undefined;
+  simulcast: SimulcastOption;
+  uplinkAdaptation: boolean;
   clientDetail: string;
   protocolVersion: number;
   requestTimeoutMs: number;
@@ -90,6 +112,9 @@ export function resolveOptions(o: RoomOptions = {}): ResolvedRoomOptions {
     videoCaptureDefaults: { width: 320, height: 240, frameRate: 15, ...o.videoCaptureDefaults },
     videoEncoding: { ...DEFAULT_VIDEO_ENCODING, ...o.videoEncoding },
     audioEncoding: { ...DEFAULT_AUDIO_ENCODING, ...o.audioEncoding },
+    videoCodec: o.videoCodec,
+    simulcast: o.simulcast ?? true,
+    uplinkAdaptation: o.uplinkAdaptation ?? true,
     clientDetail: o.clientDetail ?? (typeof navigator === "undefined" ? "" : navigator.userAgent),
     protocolVersion: o.protocolVersion ?? PROTOCOL_VERSION,
     requestTimeoutMs: o.requestTimeoutMs ?? REQUEST_TIMEOUT_MS,

@@ -3,11 +3,15 @@
 import { create } from "@bufbuild/protobuf";
 
 import { AudioEncodePipeline, type AudioEncoding } from "./codec/audio_encode.js";
+import { browserEncoderSupport, chooseVideoCodec, type VideoCodecName } from "./codec/codec_choice.js";
+import { planLayers, type SimulcastOption } from "./codec/simulcast.js";
 import { VideoEncodePipeline, type VideoEncoding } from "./codec/video_encode.js";
 import type { Engine } from "./engine.js";
 import { audioConstraints, captureTrack, videoConstraints, type VideoCaptureOptions } from "./devices.js";
 import { ConnectionError, DeviceError, InvalidUseError, TooLargeError, deviceError } from "./errors.js";
 import { TrackSender } from "./local_track.js";
+import { UplinkBitrateController } from "./uplink.js";
+import { UplinkMonitor } from "./uplink_monitor.js";
 import {
   ConnectionQualityLevel,
   PublishTrackSchema,
@@ -224,6 +228,10 @@ export interface PublishOptions {
   name?: string;
   /** Overrides the room's video encoding. */
   videoEncoding?: Partial<VideoEncoding>;
+  /** Overrides the room's video codec preference (used if this browser can encode it, else VP8). */
+  videoCodec?: VideoCodecName;
+  /** Simulcast layers (default: the room's `simulcast` for the camera, one layer otherwise). */
+  simulcast?: SimulcastOption;
   /** Overrides the room's audio encoding. */
   audioEncoding?: Partial<AudioEncoding>;
 }
@@ -355,17 +363,29 @@ export class LocalParticipant extends Participant<LocalTrackPublication> {
     const audioEncoding: AudioEncoding = { ...engine.options.audioEncoding, ...options.audioEncoding };
     const settings = track.mediaStreamTrack.getSettings();
     const capture = engine.options.videoCaptureDefaults;
-    const layers = video
-      ? [
-          create(SimulcastLayerSchema, {
-            spatialId: 0,
-            width: settings.width ?? capture.width,
-            height: settings.height ?? capture.height,
-            maxBitrateBps: videoEncoding.maxBitrate,
-            maxFramerate: videoEncoding.maxFramerate,
-          }),
-        ]
-      : [];
+    const width = settings.width ?? capture.width;
+    const height = settings.height ?? capture.height;
+    const simulcast = options.simulcast ?? (track.source === TrackSource.Camera ? engine.options.simulcast : false);
+    const plan = video ? planLayers(width, height, videoEncoding.maxBitrate, simulcast) : [];
+    if (video) {
+      const choice = await chooseVideoCodec(
+        options.videoCodec ?? engine.options.videoCodec,
+        videoEncoding.codec,
+        { width, height, bitrate: videoEncoding.maxBitrate, framerate: videoEncoding.maxFramerate },
+        browserEncoderSupport,
+      );
+      if (choice.fellBack) console.warn(`this browser cannot encode ${options.videoCodec ?? engine.options.videoCodec ?? videoEncoding.codec}: publishing VP8`);
+      videoEncoding.codec = choice.codec;
+    }
+    const layers = plan.map((l) =>
+      create(SimulcastLayerSchema, {
+        spatialId: l.spatialId,
+        width: l.width,
+        height: l.height,
+        maxBitrateBps: l.maxBitrate,
+        maxFramerate: videoEncoding.maxFramerate,
+      }),
+    );
     const request = create(PublishTrackSchema, {
       clientTrackId: `${track.source}-${randomHex(4)}`,
       kind: kindToProto(track.kind),
@@ -380,17 +400,21 @@ export class LocalParticipant extends Participant<LocalTrackPublication> {
     if (ack.track === undefined) throw new ConnectionError("PublishTrackAck without a track");
     const info = trackInfoFromProto(ack.track);
     track.sid = info.sid;
-    const sender = new TrackSender(info.alias, video ? "video" : "audio", 1, engine.media, engine.mediaDatagrams, engine.maxDatagramFrame);
+    const sender = new TrackSender(info.alias, video ? "video" : "audio", Math.max(1, plan.length), engine.media, engine.mediaDatagrams, engine.maxDatagramFrame);
     const sink = (f: Parameters<TrackSender["send"]>[0]): boolean => sender.send(f);
     const makePipeline = (mst: MediaStreamTrack): EncodePipeline =>
       video
-        ? new VideoEncodePipeline(mst as MediaStreamVideoTrack, videoEncoding, sink)
+        ? new VideoEncodePipeline(mst as MediaStreamVideoTrack, videoEncoding, sink, plan)
         : new AudioEncodePipeline(mst as MediaStreamAudioTrack, audioEncoding, sink);
     const pub = new LocalTrackPublication(info, track, sender, makePipeline, { setMuted: (p, muted) => this.sendMuted(p, muted) });
     const e2ee = engine.e2eeSender(pub);
     if (e2ee !== undefined) sender.setTransform(e2ee.transform, e2ee.onError);
     this.trackPublications.set(info.sid, pub);
     pub.start();
+    if (video && engine.options.uplinkAdaptation) {
+      const controller = new UplinkBitrateController(plan.map((l) => l.maxBitrate));
+      pub.startUplinkAdaptation(new UplinkMonitor(controller, pub, () => (this.engine === engine ? engine.media : undefined)));
+    }
     engine.localTrackPublished(pub);
     return pub;
   }
@@ -422,13 +446,13 @@ export class LocalParticipant extends Participant<LocalTrackPublication> {
   mediaReattached(engine: Engine): void {
     for (const pub of this.trackPublications.values()) {
       pub.sender.attach(engine.media, engine.mediaDatagrams);
-      if ("requestKeyframe" in pub.pipeline) pub.pipeline.requestKeyframe();
+      pub.requestKeyframe();
     }
   }
 
   /** Asks every video encoder for a keyframe (internal: E2EE switched on or off). */
   requestKeyframes(): void {
-    for (const pub of this.trackPublications.values()) if ("requestKeyframe" in pub.pipeline) pub.pipeline.requestKeyframe();
+    for (const pub of this.trackPublications.values()) pub.requestKeyframe();
   }
 
   /** The media session is gone (internal: reconnecting); frames are dropped until {@link mediaReattached}. */

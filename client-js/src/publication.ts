@@ -2,8 +2,9 @@
 
 import { AdaptiveStreamController, type ResolvedAdaptiveStream } from "./adaptive_stream.js";
 import type { AudioEncodePipeline } from "./codec/audio_encode.js";
-import type { VideoEncodePipeline } from "./codec/video_encode.js";
+import { VideoEncodePipeline, type LayerAllowance, type LayerStats } from "./codec/video_encode.js";
 import type { TrackSender } from "./local_track.js";
+import type { UplinkMonitor, UplinkStats } from "./uplink_monitor.js";
 import { errorMessage } from "./errors.js";
 import type { SimulcastLayer, Track as ProtoTrack, UpdateSubscription } from "./proto/gen/dark_tower/signaling/v1/signaling_pb.js";
 import {
@@ -246,6 +247,11 @@ export interface LocalPublicationHost {
 /** A track this participant publishes: the capture, its encoder and its sender. */
 export class LocalTrackPublication extends TrackPublication {
   private encoder: EncodePipeline;
+  /** Dynacast: the layers the server last said someone wants (undefined: it has not said). */
+  private wantedLayers: readonly number[] | undefined;
+  /** Uplink adaptation: what each layer may use now (undefined: everything). */
+  private allowances: readonly LayerAllowance[] | undefined;
+  private uplink: UplinkMonitor | undefined;
 
   constructor(
     info: TrackInfo,
@@ -321,11 +327,55 @@ export class LocalTrackPublication extends TrackPublication {
     this.localTrack.replaceMediaStreamTrack(track);
     this.encoder = this.makePipeline(track);
     this.encoder.setPaused(this.info.muted);
+    if (this.wantedLayers !== undefined) this.setWantedLayers(this.wantedLayers);
+    if (this.allowances !== undefined) this.setLayerAllowances(this.allowances);
     this.encoder.start();
+  }
+
+  /**
+   * Dynacast (internal: the server's `SubscribedLayers`): the spatial layers some subscriber
+   * wants. The encoders of the others stop; a layer wanted again starts with a keyframe.
+   */
+  setWantedLayers(spatialIds: readonly number[]): void {
+    this.wantedLayers = [...spatialIds];
+    if (this.encoder instanceof VideoEncodePipeline) this.encoder.setWantedLayers(spatialIds);
+  }
+
+  /** Uplink adaptation (internal): whether each layer runs and at which bitrate, smallest first. */
+  setLayerAllowances(allowances: readonly LayerAllowance[]): void {
+    this.allowances = allowances.map((a) => ({ ...a }));
+    if (this.encoder instanceof VideoEncodePipeline) this.encoder.setAllowances(allowances);
+  }
+
+  /** Keyframe on request (internal: the server's `KeyframeRequest`), of one layer or every layer. */
+  requestKeyframe(spatialId?: number): void {
+    if (this.encoder instanceof VideoEncodePipeline) this.encoder.requestKeyframe(spatialId);
+  }
+
+  /**
+   * The simulcast layers of a video track, smallest first: size, bitrate, whether they are
+   * wanted (dynacast) and allowed (uplink), and their counters. Empty for audio.
+   */
+  get layers(): LayerStats[] {
+    return this.encoder instanceof VideoEncodePipeline ? this.encoder.layerStats : [];
+  }
+
+  /** Adapts the encoders to the uplink with `monitor` until stopped (internal). */
+  startUplinkAdaptation(monitor: UplinkMonitor): void {
+    this.uplink?.stop();
+    this.uplink = monitor;
+    monitor.start();
+  }
+
+  /** Uplink adaptation of a video track: the budget, and whether the uplink is congested. */
+  get uplinkStats(): UplinkStats | undefined {
+    return this.uplink?.stats;
   }
 
   /** Stops encoding and sending (internal: use `LocalParticipant.unpublishTrack`). */
   stop(): void {
+    this.uplink?.stop();
+    this.uplink = undefined;
     this.encoder.stop();
     this.sender.close();
   }

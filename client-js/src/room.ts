@@ -626,11 +626,13 @@ export class Room extends TypedEventEmitter<RoomEventCallbacks> {
     if (this.roster.handle(msg)) return;
     const body = msg.message;
     switch (body.case) {
-      case "keyframeRequest": {
-        const pub = this.local.trackPublications.get(body.value.trackId);
-        if (pub !== undefined && "requestKeyframe" in pub.pipeline) pub.pipeline.requestKeyframe();
+      case "keyframeRequest":
+        this.local.trackPublications.get(body.value.trackId)?.requestKeyframe(body.value.spatialId);
         return;
-      }
+      case "subscribedLayers":
+        // Dynacast: encode only the layers someone watches.
+        this.local.trackPublications.get(body.value.trackId)?.setWantedLayers(body.value.spatialIds);
+        return;
       case "error":
         this.emit(RoomEvent.ServerError, errorCodeFromWire(body.value.code) ?? "internal", body.value.message);
         return;

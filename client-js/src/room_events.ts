@@ -2,7 +2,7 @@
 
 import type { DeviceKind } from "./devices.js";
 import type { EncryptionError } from "./e2ee/errors.js";
-import type { DeviceError } from "./errors.js";
+import type { DeviceError, UnsupportedCodecError } from "./errors.js";
 import type { ErrorCodeName } from "./proto/error.js";
 import type {
   ConnectionQuality,
@@ -48,6 +48,12 @@ export enum RoomEvent {
   TrackUnpublished = "trackUnpublished",
   /** `(track, publication, participant)` — a remote track is received; attach it. */
   TrackSubscribed = "trackSubscribed",
+  /**
+   * `(trackSid, participant, error: UnsupportedCodecError)` — a subscribed track cannot be
+   * decoded in this browser (its publisher chose a codec this browser lacks); it stays
+   * subscribed but shows nothing.
+   */
+  TrackSubscriptionFailed = "trackSubscriptionFailed",
   /** `(track, publication, participant)` — a remote track is no longer received. */
   TrackUnsubscribed = "trackUnsubscribed",
   /**
@@ -123,6 +129,7 @@ export interface RoomEventCallbacks {
   [RoomEvent.TrackPublished]: (publication: RemoteTrackPublication, participant: RemoteParticipant) => void;
   [RoomEvent.TrackUnpublished]: (publication: RemoteTrackPublication, participant: RemoteParticipant) => void;
   [RoomEvent.TrackSubscribed]: (track: RemoteTrack, publication: RemoteTrackPublication, participant: RemoteParticipant) => void;
+  [RoomEvent.TrackSubscriptionFailed]: (trackSid: string, participant: RemoteParticipant, error: UnsupportedCodecError) => void;
   [RoomEvent.TrackUnsubscribed]: (track: RemoteTrack, publication: RemoteTrackPublication, participant: RemoteParticipant) => void;
   [RoomEvent.TrackMuted]: (publication: TrackPublication, participant: Participant) => void;
   [RoomEvent.TrackUnmuted]: (publication: TrackPublication, participant: Participant) => void;

@@ -11,7 +11,7 @@ import type { ParticipantUpdated, Participant as ProtoParticipant, ServerMessage
 import type { MediaFrame } from "./proto/media.js";
 import { RemoteTrackPublication, trackInfoFromProto, type SubscriptionControl } from "./publication.js";
 import { RoomEvent, type RoomEventCallbacks } from "./room_events.js";
-import type { RemoteTrack } from "./track.js";
+import { RemoteVideoTrack, type RemoteTrack } from "./track.js";
 
 /** Frames kept per unknown track alias until the track is announced. */
 const MAX_PENDING_FRAMES = 256;
@@ -118,6 +118,9 @@ export class Roster {
     if (pub.isSubscribed) return;
     const track = pub.createTrack();
     this.host.trackCreated(track);
+    if (track instanceof RemoteVideoTrack) {
+      track.setUnsupportedListener((e) => this.host.events.emit(RoomEvent.TrackSubscriptionFailed, pub.trackSid, participant, e));
+    }
     pub.subscriptionStarted().catch((e: unknown) => console.warn("subscription update failed:", errorMessage(e)));
     this.host.events.emit(RoomEvent.TrackSubscribed, track, pub, participant);
     const early = this.pendingFrames.get(pub.info.alias);

@@ -8,7 +8,7 @@ import type { AdaptiveStreamController } from "./adaptive_stream.js";
 import { watchDocument, watchElement } from "./adaptive_stream_dom.js";
 import { AudioDecodePipeline, rmsLevel } from "./codec/audio_decode.js";
 import { VideoDecodePipeline, type DecodeStats } from "./codec/video_decode.js";
-import { InvalidUseError } from "./errors.js";
+import { InvalidUseError, type UnsupportedCodecError } from "./errors.js";
 import { AudioElementSink, CanvasSink, VideoElementSink, type AudioSink, type VideoSink } from "./render.js";
 import type { MediaFrame } from "./proto/media.js";
 import { TrackKind as ProtoKind, TrackSource as ProtoSource } from "./proto/gen/dark_tower/signaling/v1/signaling_pb.js";
@@ -199,6 +199,16 @@ export class RemoteVideoTrack extends RemoteTrack {
 
   override resync(): void {
     this.pipeline.resync();
+  }
+
+  /** Set when this browser cannot decode the track's codec (nothing is shown then). */
+  get decodeError(): UnsupportedCodecError | undefined {
+    return this.pipeline.error;
+  }
+
+  /** Calls `listener` once if the codec cannot be decoded here (internal: the room emits `TrackSubscriptionFailed`). */
+  setUnsupportedListener(listener: (e: UnsupportedCodecError) => void): void {
+    this.pipeline.setUnsupportedListener(listener);
   }
 
   /**

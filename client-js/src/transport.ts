@@ -26,6 +26,8 @@ export interface Session {
   createBidirectionalStream(): Promise<{ readable: ReadableStream<Uint8Array>; writable: WritableStream<Uint8Array> }>;
   createUnidirectionalStream(options?: SendStreamOptions): Promise<WritableStream<Uint8Array>>;
   close(info?: WebTransportCloseInfo): void;
+  /** Connection statistics (WebTransport `getStats()`), where the browser has them. */
+  getStats?(): Promise<unknown>;
 }
 
 /** Opens a session: `(url, serverCertificateHashes) => Session`. The default uses `WebTransport`. */

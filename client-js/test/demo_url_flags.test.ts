@@ -16,11 +16,13 @@ describe("the demo's URL flags", () => {
       e2ee: undefined,
       relayPort: undefined,
       fakeScreen: false,
+      codec: undefined,
+      simulcast: true,
     });
   });
 
   it("read what the browser tests pass", () => {
-    const f = parseFlags("?token=t&autojoin=1&camera=1&mic=0&adaptive=1&e2ee=pass%20word&relayPort=4444&fakeScreen=1&name=Ann&meeting=m", "http://x");
+    const f = parseFlags("?token=t&autojoin=1&camera=1&mic=0&adaptive=1&e2ee=pass%20word&relayPort=4444&fakeScreen=1&name=Ann&meeting=m&codec=vp9&simulcast=0", "http://x");
     expect(f).toMatchObject({
       token: "t",
       autojoin: true,
@@ -30,6 +32,8 @@ describe("the demo's URL flags", () => {
       e2ee: "pass word",
       relayPort: "4444",
       fakeScreen: true,
+      codec: "vp9",
+      simulcast: false,
       name: "Ann",
       meeting: "m",
     });

@@ -12,7 +12,12 @@
  *   the browser tests cut to simulate an outage).
  * - `fakeScreen=1`: "Share screen" publishes an animated canvas instead of asking the browser
  *   for a screen (headless Chromium cannot capture one); same `setScreenShareEnabled` path.
+ * - `codec=vp8|vp9|av1|h264`: the video codec to publish with (`RoomOptions.videoCodec`; VP8
+ *   if this browser cannot encode it).
+ * - `simulcast=0`: publish the camera as one layer (default: simulcast).
  */
+
+import type { VideoCodecName } from "../../src/index.js";
 
 export interface DemoFlags {
   server: string;
@@ -26,6 +31,14 @@ export interface DemoFlags {
   e2ee: string | undefined;
   relayPort: string | undefined;
   fakeScreen: boolean;
+  codec: VideoCodecName | undefined;
+  simulcast: boolean;
+}
+
+const CODECS: readonly VideoCodecName[] = ["vp8", "vp9", "av1", "h264"];
+
+function codecFlag(v: string | null): VideoCodecName | undefined {
+  return CODECS.find((c) => c === v);
 }
 
 function flag(params: URLSearchParams, name: string): boolean | undefined {
@@ -49,5 +62,7 @@ export function parseFlags(search: string, origin: string): DemoFlags {
     e2ee: p.get("e2ee") ?? undefined,
     relayPort: p.get("relayPort") ?? undefined,
     fakeScreen: flag(p, "fakeScreen") ?? false,
+    codec: codecFlag(p.get("codec")),
+    simulcast: flag(p, "simulcast") ?? true,
   };
 }

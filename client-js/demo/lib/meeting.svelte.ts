@@ -164,6 +164,8 @@ export class Meeting {
     this.room = new Room({
       clientDetail: "dark-tower demo",
       adaptiveStream: flags.adaptive,
+      simulcast: flags.simulcast,
+      ...(flags.codec === undefined ? {} : { videoCodec: flags.codec }),
       ...(sessionFactory === undefined ? {} : { sessionFactory }),
       ...(this.keyProvider === undefined ? {} : { e2ee: { keyProvider: this.keyProvider } }),
       ...(flags.fakeScreen ? { getDisplayMedia: () => canvasScreen() } : {}),

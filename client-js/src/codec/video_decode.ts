@@ -5,6 +5,7 @@
  * are ignored.
  */
 
+import { UnsupportedCodecError, errorMessage } from "../errors.js";
 import type { MediaFrame } from "../proto/media.js";
 
 /** Counters of a decoder pipeline. */
@@ -48,6 +49,9 @@ export class VideoDecodePipeline {
   private group = -1n;
   private lastFrameSeq = 0;
   private closed = false;
+  /** Set once the codec turned out not to be decodable here: every frame is dropped. */
+  private unsupported: UnsupportedCodecError | undefined;
+  private onUnsupported: ((e: UnsupportedCodecError) => void) | undefined;
   /** Counters since creation. */
   readonly stats: DecodeStats = newDecodeStats();
 
@@ -55,11 +59,45 @@ export class VideoDecodePipeline {
     /** WebCodecs codec string (the track's `codec`). */
     readonly codec: string,
     private readonly onFrame: (frame: VideoFrame) => void,
-  ) {}
+  ) {
+    // Ask at once, so an undecodable track is reported when it is subscribed, not at its first frame.
+    if (typeof VideoDecoder !== "undefined" && typeof VideoDecoder.isConfigSupported === "function") {
+      VideoDecoder.isConfigSupported({ codec, optimizeForLatency: true }).then(
+        (s) => {
+          if (s.supported !== true) this.fail("this browser has no decoder for it");
+        },
+        (e: unknown) => this.fail(errorMessage(e)),
+      );
+    }
+  }
+
+  /** The error that stopped decoding, if the codec cannot be decoded here. */
+  get error(): UnsupportedCodecError | undefined {
+    return this.unsupported;
+  }
+
+  /** Calls `listener` once if the codec turns out not to be decodable (at once if it already did). */
+  setUnsupportedListener(listener: (e: UnsupportedCodecError) => void): void {
+    this.onUnsupported = listener;
+    if (this.unsupported !== undefined) listener(this.unsupported);
+  }
+
+  private fail(detail: string): void {
+    if (this.unsupported !== undefined || this.closed) return;
+    this.unsupported = new UnsupportedCodecError(this.codec, detail);
+    if (this.decoder !== undefined && this.decoder.state !== "closed") this.decoder.close();
+    this.decoder = undefined;
+    this.onUnsupported?.(this.unsupported);
+  }
 
   /** Feeds one received frame. */
   handle(frame: MediaFrame): void {
     if (this.closed) return;
+    if (this.unsupported !== undefined) {
+      this.stats.framesReceived++;
+      this.stats.framesDropped++;
+      return;
+    }
     const h = frame.header;
     this.stats.framesReceived++;
     this.stats.bytes += frame.payload.length;
@@ -69,6 +107,10 @@ export class VideoDecodePipeline {
       return;
     }
     const decoder = this.ensureDecoder();
+    if (decoder === undefined) {
+      this.stats.framesDropped++;
+      return;
+    }
     if (decoder.decodeQueueSize > 8 && !h.keyframe) {
       this.waitingForKeyframe = true;
       this.stats.framesDropped++;
@@ -107,7 +149,7 @@ export class VideoDecodePipeline {
     return true;
   }
 
-  private ensureDecoder(): VideoDecoder {
+  private ensureDecoder(): VideoDecoder | undefined {
     if (this.decoder !== undefined && this.decoder.state !== "closed") return this.decoder;
     const decoder = new VideoDecoder({
       output: (f) => {
@@ -120,12 +162,21 @@ export class VideoDecodePipeline {
       },
       error: (e) => {
         this.stats.errors++;
-        console.warn("video decoder error:", e.message);
         this.decoder = undefined;
         this.waitingForKeyframe = true;
+        if (e.name === "NotSupportedError") this.fail(e.message);
+        else console.warn("video decoder error:", e.message);
       },
     });
-    decoder.configure({ codec: this.codec, optimizeForLatency: true });
+    try {
+      decoder.configure({ codec: this.codec, optimizeForLatency: true });
+    } catch (e) {
+      // An invalid codec string throws at once.
+      this.stats.errors++;
+      if (decoder.state !== "closed") decoder.close();
+      this.fail(errorMessage(e));
+      return undefined;
+    }
     this.decoder = decoder;
     return decoder;
   }

@@ -1,19 +1,22 @@
 /**
- * Camera (or any video track) → WebCodecs `VideoEncoder` → frames for a {@link TrackSender}.
- * Frames are read with `MediaStreamTrackProcessor` (Chromium), paced to the target frame rate,
- * and a keyframe is forced every `keyframeIntervalMs` (each keyframe opens a group) or when the
- * sender dropped frames.
+ * Camera (or any video track) → WebCodecs `VideoEncoder`s, one per simulcast layer → frames for
+ * a {@link TrackSender}. Frames are read with `MediaStreamTrackProcessor` (Chromium), paced to
+ * the target frame rate, and handed to every active layer ({@link LayerEncoder}); each layer
+ * forces a keyframe every `keyframeIntervalMs` (each keyframe opens a group), when the sender
+ * dropped one of its frames, or when it starts again after a pause.
  */
 
-import type { OutgoingFrame } from "../local_track.js";
 import { pumpCapture } from "./capture.js";
-import { nowUs } from "./clock.js";
+import { LayerEncoder, type FrameSink, type LayerStats } from "./layer_encoder.js";
+import type { LayerPlan } from "./simulcast.js";
+
+export type { FrameSink, LayerStats };
 
 /** How a video track is encoded. */
 export interface VideoEncoding {
   /** WebCodecs codec string; the track's `codec` in signaling. Default "vp8". */
   codec: string;
-  /** Target bitrate, bits per second. */
+  /** Target bitrate of the full-size layer, bits per second. */
   maxBitrate: number;
   /** Frames per second at most. */
   maxFramerate: number;
@@ -29,16 +32,13 @@ export const DEFAULT_VIDEO_ENCODING: VideoEncoding = {
   keyframeIntervalMs: 2000,
 };
 
-/** Receives each encoded frame; returns false if it was dropped (a keyframe is then forced). */
-export type FrameSink = (frame: OutgoingFrame) => boolean;
-
-/** Counters of an encoder pipeline. */
+/** Counters of an encoder pipeline (all layers together). */
 export interface EncodeStats {
   /** Frames read from the track. */
   framesIn: number;
-  /** Frames handed to the encoder. */
+  /** Frames handed to an encoder (each layer counts). */
   framesEncoded: number;
-  /** Frames skipped (pacing or a full encoder queue). */
+  /** Frames skipped (pacing, muted). */
   framesSkipped: number;
   /** Keyframes produced. */
   keyframes: number;
@@ -46,30 +46,59 @@ export interface EncodeStats {
   errors: number;
 }
 
-/** Encodes one video track until {@link VideoEncodePipeline.stop}. */
+/** What the uplink allows one layer: whether it runs, and at which bitrate. */
+export interface LayerAllowance {
+  allowed: boolean;
+  bitrate: number;
+}
+
+/** Encodes one video track, in one encoder per simulcast layer, until {@link VideoEncodePipeline.stop}. */
 export class VideoEncodePipeline {
-  private encoder: VideoEncoder | undefined;
   private reader: ReadableStreamDefaultReader<VideoFrame> | undefined;
-  private width = 0;
-  private height = 0;
-  private forceKeyframe = true;
-  private lastKeyframeUs = 0;
+  private readonly layers: LayerEncoder[];
   private nextFrameUs = 0;
-  private readonly captureTimes = new Map<number, bigint>();
   private stopped = false;
   private paused = false;
+  private forceKeyframe = false;
   /** The encoder failed on frames of no known pixel format (a depth camera's Y16, say): draw them into RGBA first. */
   private convertOpaque = false;
   private lastOpaque = false;
   private canvas: OffscreenCanvas | undefined;
-  /** Counters since start. */
-  readonly stats: EncodeStats = { framesIn: 0, framesEncoded: 0, framesSkipped: 0, keyframes: 0, errors: 0 };
+  private readonly counters = { framesIn: 0, framesSkipped: 0 };
 
   constructor(
     private readonly track: MediaStreamVideoTrack,
     private readonly encoding: VideoEncoding,
-    private readonly sink: FrameSink,
-  ) {}
+    sink: FrameSink,
+    /** The layers, smallest first (default: one full-size layer at `encoding.maxBitrate`). */
+    plan: readonly LayerPlan[] = [{ spatialId: 0, scaleDownBy: 1, width: 0, height: 0, maxBitrate: encoding.maxBitrate }],
+  ) {
+    const codec = { codec: encoding.codec, framerate: encoding.maxFramerate, keyframeIntervalMs: encoding.keyframeIntervalMs };
+    this.layers = plan.map((l) => new LayerEncoder(l.spatialId, l.scaleDownBy, l.maxBitrate, codec, sink, (e) => this.encoderFailed(e)));
+  }
+
+  /** Counters since start, all layers together. */
+  get stats(): EncodeStats {
+    let framesEncoded = 0;
+    let keyframes = 0;
+    let errors = 0;
+    for (const l of this.layers) {
+      framesEncoded += l.stats.framesEncoded;
+      keyframes += l.stats.keyframes;
+      errors += l.stats.errors;
+    }
+    return { ...this.counters, framesEncoded, keyframes, errors };
+  }
+
+  /** Per-layer state and counters, smallest layer first. */
+  get layerStats(): LayerStats[] {
+    return this.layers.map((l) => ({ ...l.stats }));
+  }
+
+  /** The maximum bitrate of each layer, smallest first. */
+  get layerMaxBitrates(): number[] {
+    return this.layers.map((l) => l.maxBitrate);
+  }
 
   /** Starts reading and encoding. */
   start(): void {
@@ -78,9 +107,9 @@ export class VideoEncodePipeline {
     void this.loop(this.reader);
   }
 
-  /** Asks for a keyframe on the next frame. */
-  requestKeyframe(): void {
-    this.forceKeyframe = true;
+  /** Asks for a keyframe on the next frame, of layer `spatialId` or of every layer. */
+  requestKeyframe(spatialId?: number): void {
+    for (const l of this.layers) if (spatialId === undefined || l.spatialId === spatialId) l.requestKeyframe();
   }
 
   /** While paused (the track is muted), captured frames are dropped; resuming starts with a keyframe. */
@@ -89,12 +118,27 @@ export class VideoEncodePipeline {
     this.paused = paused;
   }
 
-  /** Stops reading and closes the encoder; frames still in the encoder are dropped. */
+  /**
+   * Dynacast: the layers some subscriber wants (the server's `SubscribedLayers`). The others
+   * are not encoded; a layer wanted again starts with a keyframe.
+   */
+  setWantedLayers(spatialIds: readonly number[]): void {
+    for (const l of this.layers) l.setWanted(spatialIds.includes(l.spatialId));
+  }
+
+  /** Uplink adaptation: what each layer may use, smallest first (missing layers are not allowed). */
+  setAllowances(allowances: readonly LayerAllowance[]): void {
+    this.layers.forEach((l, i) => {
+      const a = allowances[i];
+      l.setAllowance(a?.allowed ?? false, a?.bitrate ?? l.maxBitrate);
+    });
+  }
+
+  /** Stops reading and closes the encoders; frames still in them are dropped. */
   stop(): void {
     this.stopped = true;
     this.reader?.cancel().catch(() => undefined);
-    if (this.encoder !== undefined && this.encoder.state !== "closed") this.encoder.close();
-    this.encoder = undefined;
+    for (const l of this.layers) l.close();
   }
 
   private loop(reader: ReadableStreamDefaultReader<VideoFrame>): Promise<void> {
@@ -102,72 +146,38 @@ export class VideoEncodePipeline {
       reader,
       () => this.stopped,
       (frame) => this.encode(frame),
-      () => this.stats.framesIn++,
+      () => this.counters.framesIn++,
       "video",
     );
   }
 
-  private configure(width: number, height: number): VideoEncoder {
-    const encoder = new VideoEncoder({
-      output: (chunk) => this.output(chunk),
-      error: (e) => {
-        this.stats.errors++;
-        if (this.lastOpaque && !this.convertOpaque) {
-          this.convertOpaque = true;
-          console.warn("video encoder error on frames of an opaque pixel format; converting them to RGBA:", e.message);
-        } else {
-          console.warn("video encoder error:", e.message);
-        }
-        this.encoder = undefined;
-      },
-    });
-    encoder.configure({
-      codec: this.encoding.codec,
-      width,
-      height,
-      bitrate: this.encoding.maxBitrate,
-      framerate: this.encoding.maxFramerate,
-      latencyMode: "realtime",
-    });
-    this.width = width;
-    this.height = height;
-    this.forceKeyframe = true;
-    return encoder;
+  private encoderFailed(e: DOMException): void {
+    if (this.lastOpaque && !this.convertOpaque) {
+      this.convertOpaque = true;
+      console.warn("video encoder error on frames of an opaque pixel format; converting them to RGBA:", e.message);
+    } else {
+      console.warn("video encoder error:", e.message);
+    }
   }
 
   private encode(frame: VideoFrame): void {
     if (this.paused) {
-      this.stats.framesSkipped++;
+      this.counters.framesSkipped++;
       return;
     }
     const ts = frame.timestamp;
     const interval = 1e6 / this.encoding.maxFramerate;
     if (ts < this.nextFrameUs) {
-      this.stats.framesSkipped++;
+      this.counters.framesSkipped++;
       return;
     }
     this.nextFrameUs = Math.max(this.nextFrameUs + interval, ts - interval);
-    let encoder = this.encoder;
-    if (encoder === undefined || encoder.state === "closed" || frame.displayWidth !== this.width || frame.displayHeight !== this.height) {
-      if (encoder !== undefined && encoder.state !== "closed") encoder.close();
-      encoder = this.configure(frame.displayWidth, frame.displayHeight);
-      this.encoder = encoder;
-    }
-    if (encoder.encodeQueueSize > 2) {
-      this.stats.framesSkipped++;
-      return;
-    }
-    const keyFrame = this.forceKeyframe || ts - this.lastKeyframeUs >= this.encoding.keyframeIntervalMs * 1000;
-    if (keyFrame) {
-      this.forceKeyframe = false;
-      this.lastKeyframeUs = ts;
-    }
-    this.captureTimes.set(ts, nowUs());
-    this.stats.framesEncoded++;
     this.lastOpaque = frame.format === null;
     const converted = this.lastOpaque && this.convertOpaque ? this.toRgba(frame) : undefined;
+    const keyframe = this.forceKeyframe;
+    this.forceKeyframe = false;
     try {
-      encoder.encode(converted ?? frame, { keyFrame });
+      for (const l of this.layers) l.encode(converted ?? frame, keyframe);
     } finally {
       converted?.close();
     }
@@ -183,18 +193,5 @@ export class VideoEncodePipeline {
     if (ctx === null) return undefined;
     ctx.drawImage(frame, 0, 0, w, h);
     return new VideoFrame(this.canvas, { timestamp: frame.timestamp, alpha: "discard" });
-  }
-
-  private output(chunk: EncodedVideoChunk): void {
-    if (this.stopped) return;
-    const payload = new Uint8Array(chunk.byteLength);
-    chunk.copyTo(payload);
-    const captureTsUs = this.captureTimes.get(chunk.timestamp) ?? nowUs();
-    this.captureTimes.delete(chunk.timestamp);
-    if (this.captureTimes.size > 64) this.captureTimes.clear();
-    const keyframe = chunk.type === "key";
-    if (keyframe) this.stats.keyframes++;
-    const sent = this.sink({ spatialId: 0, temporalId: 0, keyframe, discardable: false, captureTsUs, payload });
-    if (!sent) this.forceKeyframe = true;
   }
 }

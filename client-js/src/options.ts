@@ -49,7 +49,7 @@ export interface RoomOptions {
   simulcast?: SimulcastOption;
   /**
    * Adapt the encoders' bitrates to what the uplink carries (default true): lower them and
-   * drop the largest layer under congestion, probe back up when it clears (docs/UPLINK.md).
+   * drop the largest layer under congestion, probe back up when it clears (README.md, "Uplink adaptation").
    */
   uplinkAdaptation?: boolean;
   /** Free text sent to the server in `Join.client.detail` (default: the user agent). */

@@ -3,7 +3,7 @@
  * video track may use, from what the uplink shows — how long frames wait to be written (stream
  * backpressure), frames the sender had to drop, the round-trip time rising above its minimum,
  * and the browser's send-rate estimate when it has one — and how that budget is split across
- * the simulcast layers. The policy is in docs/UPLINK.md; {@link UplinkMonitor} feeds it.
+ * the simulcast layers. The policy is in README.md, "Uplink adaptation"; {@link UplinkMonitor} feeds it.
  *
  * Call order: {@link UplinkBitrateController.update} with each sample (every
  * {@link DEFAULT_UPLINK_POLICY}.intervalMs), then apply {@link UplinkBitrateController.allowances}.
@@ -53,7 +53,7 @@ export interface UplinkPolicy {
   resumeFraction: number;
 }
 
-/** The defaults (docs/UPLINK.md). */
+/** The defaults (README.md, "Uplink adaptation"). */
 export const DEFAULT_UPLINK_POLICY: UplinkPolicy = {
   intervalMs: 500,
   congestedQueueMs: 200,

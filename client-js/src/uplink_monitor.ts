@@ -53,7 +53,10 @@ export class UplinkMonitor {
     private readonly session: () => Session | undefined,
     private readonly intervalMs = DEFAULT_UPLINK_POLICY.intervalMs,
     private readonly now: () => number = () => performance.now(),
-  ) {}
+  ) {
+    // The encoders start at every layer's maximum, as the controller does.
+    this.last = controller.allowances();
+  }
 
   /** The controller's state. */
   get stats(): UplinkStats {

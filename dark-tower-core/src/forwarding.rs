@@ -116,6 +116,23 @@ pub enum MediaReport {
         /// Wanted spatial layers, ascending (empty: nobody watches).
         layers: Vec<u8>,
     },
+    /// How media reaches one subscriber (every few seconds while it receives any), for its
+    /// connection quality.
+    SubscriberLink {
+        /// Meeting.
+        meeting: MeetingName,
+        /// The subscriber.
+        participant: ParticipantId,
+        /// Smoothed round-trip time of its media session.
+        rtt: std::time::Duration,
+        /// Measured send rate to it, bits per second.
+        throughput_bps: u64,
+        /// Fraction of the frames forwarded to it that were dropped because its link could not
+        /// keep up, over the last interval (0 … 1).
+        loss: f32,
+        /// Its link holds it below the layers it asked for.
+        constrained: bool,
+    },
 }
 
 impl MediaReport {
@@ -124,7 +141,8 @@ impl MediaReport {
         match self {
             Self::AudioLevels { meeting, .. }
             | Self::KeyframeNeeded { meeting, .. }
-            | Self::LayersWanted { meeting, .. } => meeting,
+            | Self::LayersWanted { meeting, .. }
+            | Self::SubscriberLink { meeting, .. } => meeting,
         }
     }
 }

@@ -18,7 +18,11 @@
 //! See `docs/SFU.md` for the forwarding model.
 
 pub mod driver;
+pub mod egress_policy;
 pub mod router;
 
-pub use driver::{MediaHandler, MediaHandlerConfig};
-pub use router::{Input, Output, Router, RouterStats, SessionId, Via};
+pub use driver::{MediaHandler, MediaHandlerConfig, MeetingStats};
+pub use router::{
+    Input, LinkReport, Output, Router, RouterStats, SessionId, SubscriberStats, SubscriptionStats,
+    TrackStats, Via,
+};

@@ -4,10 +4,14 @@
 //! [`Router::poll_output`] until `None`. Outputs are ordered; the driver carries them out in order.
 //!
 //! Forwarding rules:
-//! - a frame is accepted only from the session of the track's publisher, for a published layer;
+//! - a frame is accepted only from the session of the track's publisher (or, for a publisher on
+//!   another media handler, from a relay session), for a published layer;
 //! - audio frames go to every subscriber;
-//! - for video each subscriber receives one spatial layer; it starts, and switches, only at a
-//!   keyframe of its target layer, so it never receives an undecodable sequence;
+//! - for video each subscriber receives one spatial layer: the highest it wants that its link
+//!   sustains ([`link`]). It starts, and switches up, only at a keyframe of its target layer, so it
+//!   never receives an undecodable sequence; it switches *down* at once when the lower layer's
+//!   current group is cached (relief for a congested link), else at the lower layer's next keyframe;
+//! - a relay subscriber (another media handler, for a cascaded meeting) receives every layer;
 //! - the current group of pictures of every layer is kept, so a new subscriber starts at once
 //!   from the last keyframe instead of waiting for the next.
 
@@ -22,7 +26,15 @@ use dark_tower_core::limits::MAX_SIMULCAST_LAYERS;
 use dark_tower_core::track::TrackKind;
 
 mod feedback;
-pub use feedback::{Feedback, KEYFRAME_INTERVAL, LEVEL_INTERVAL};
+mod group;
+pub mod link;
+mod stats;
+pub use feedback::{Feedback, KEYFRAME_INTERVAL, LEVEL_INTERVAL, STATS_INTERVAL};
+pub use group::MAX_CACHED_GROUP_BYTES;
+use group::{Group, Rate};
+pub use link::LinkReport;
+use link::{Link, Want};
+pub use stats::{SubscriberStats, SubscriptionStats, TrackStats};
 
 /// A media session, as numbered by the driver.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -36,9 +48,6 @@ pub enum Via {
     /// As a datagram.
     Datagram,
 }
-
-/// Most bytes of one layer's current group kept for instant start; a longer group is not cached.
-pub const MAX_CACHED_GROUP_BYTES: usize = 4 * 1024 * 1024;
 
 /// Something that happened.
 #[derive(Debug, Clone)]
@@ -55,6 +64,10 @@ pub enum Input {
         publish: bool,
         /// May receive.
         subscribe: bool,
+        /// A relay between media handlers (cascade): as a subscriber it receives every layer of
+        /// the tracks it subscribes to; as a publisher it carries the tracks of publishers that
+        /// have no session here.
+        relay: bool,
     },
     /// A media session closed.
     SessionDetached {
@@ -69,6 +82,13 @@ pub enum Input {
         frame: MediaFrame,
         /// How it came.
         via: Via,
+    },
+    /// What the driver measured of a session's egress (every few hundred milliseconds).
+    Link {
+        /// Session.
+        session: SessionId,
+        /// The measurements.
+        report: LinkReport,
     },
 }
 
@@ -114,79 +134,67 @@ pub struct RouterStats {
     pub dropped_bad_layer: u64,
     /// Dropped: the session may not publish.
     pub dropped_not_allowed: u64,
-}
-
-#[derive(Debug, Default)]
-struct Group {
-    /// The cached group, if its keyframe was seen and it is still complete.
-    seq: Option<u64>,
-    /// The newest group seen on this layer. Groups travel on separate streams, so frames of an
-    /// older group — even its keyframe — may arrive after a newer group started; they never
-    /// replace it.
-    newest: Option<u64>,
-    frames: Vec<MediaFrame>,
-    bytes: usize,
-}
-
-impl Group {
-    fn clear(&mut self) {
-        self.seq = None;
-        self.frames.clear();
-        self.bytes = 0;
-    }
-
-    fn push(&mut self, frame: &MediaFrame) {
-        let h = &frame.header;
-        if self.newest.is_some_and(|n| h.group_seq < n) {
-            return;
-        }
-        self.newest = Some(h.group_seq);
-        if h.keyframe {
-            self.clear();
-            self.seq = Some(h.group_seq);
-        } else if self.seq != Some(h.group_seq) {
-            // A group whose keyframe we did not see cannot start anyone.
-            self.clear();
-            return;
-        }
-        self.bytes += frame.payload.len();
-        if self.bytes > MAX_CACHED_GROUP_BYTES {
-            self.clear();
-            return;
-        }
-        self.frames.push(frame.clone());
-    }
+    /// A subscriber's link forced a lower layer.
+    pub layer_downgrades: u64,
+    /// A subscriber's link allowed a higher layer again.
+    pub layer_upgrades: u64,
 }
 
 #[derive(Debug)]
 struct Subscription {
     max_spatial: Option<u8>,
+    /// Highest layer the subscriber's link allows; `None`: no limit.
+    cap: Option<u8>,
     /// Layer being forwarded; `None` until a keyframe starts it.
     layer: Option<u8>,
     /// Groups of `layer` whose keyframe the subscriber received, newest last: only their frames
     /// are decodable for it. Groups travel on separate streams and may arrive out of order, so a
     /// group is admitted whenever its keyframe comes, unless it is older than the whole window.
     admitted: VecDeque<u64>,
+    /// For a relay subscriber: admitted groups of every layer.
+    relay: Option<[VecDeque<u64>; MAX_SIMULCAST_LAYERS]>,
+    frames: u64,
+    bytes: u64,
 }
 
 /// Groups per subscription that may be in flight at once.
 const ADMITTED_GROUPS: usize = 4;
 
+/// Admits group `g` into `admitted` on seeing its keyframe; false if it is too old to matter.
+fn admit(admitted: &mut VecDeque<u64>, g: u64) -> bool {
+    if admitted.contains(&g) {
+        return true;
+    }
+    if admitted.len() >= ADMITTED_GROUPS && admitted.iter().all(|a| *a > g) {
+        return false;
+    }
+    let at = admitted.iter().position(|a| *a > g).unwrap_or(admitted.len());
+    admitted.insert(at, g);
+    while admitted.len() > ADMITTED_GROUPS {
+        admitted.pop_front();
+    }
+    true
+}
+
 impl Subscription {
-    /// Admits group `g` on seeing its keyframe; false if it is too old to matter.
-    fn admit(&mut self, g: u64) -> bool {
-        if self.admitted.contains(&g) {
-            return true;
+    fn new(max_spatial: Option<u8>, relay: bool) -> Self {
+        Self {
+            max_spatial,
+            cap: None,
+            layer: None,
+            admitted: VecDeque::new(),
+            relay: relay.then(Default::default),
+            frames: 0,
+            bytes: 0,
         }
-        if self.admitted.len() >= ADMITTED_GROUPS && self.admitted.iter().all(|a| *a > g) {
-            return false;
-        }
-        let at = self.admitted.iter().position(|a| *a > g).unwrap_or(self.admitted.len());
-        self.admitted.insert(at, g);
-        while self.admitted.len() > ADMITTED_GROUPS {
-            self.admitted.pop_front();
-        }
-        true
+    }
+
+    /// The layer it should receive of a track with `layers` layers: its preference, capped by
+    /// its link.
+    fn target(&self, layers: u8) -> u8 {
+        let top = layers.saturating_sub(1);
+        let wanted = self.max_spatial.map_or(top, |m| m.min(top));
+        self.cap.map_or(wanted, |c| c.min(wanted))
     }
 
     /// Starts (or restarts) forwarding `layer` at group `g`.
@@ -194,6 +202,33 @@ impl Subscription {
         self.layer = Some(layer);
         self.admitted.clear();
         self.admitted.push_back(g);
+    }
+
+    /// Forgets what the subscriber received (its session went away).
+    fn reset(&mut self) {
+        self.layer = None;
+        if let Some(r) = &mut self.relay {
+            r.iter_mut().for_each(VecDeque::clear);
+        }
+    }
+
+    /// Whether a video frame of `layer` / `group` goes to this subscriber, updating what it was
+    /// sent; `target` is the layer it should receive.
+    fn accepts(&mut self, layer: u8, group: u64, keyframe: bool, target: u8) -> bool {
+        if let Some(r) = &mut self.relay {
+            let admitted = &mut r[layer as usize];
+            return if keyframe { admit(admitted, group) } else { admitted.contains(&group) };
+        }
+        if layer == target && keyframe && self.layer != Some(target) {
+            self.start(target, group);
+            true
+        } else if self.layer != Some(layer) {
+            false
+        } else if keyframe {
+            admit(&mut self.admitted, group)
+        } else {
+            self.admitted.contains(&group)
+        }
     }
 }
 
@@ -203,15 +238,31 @@ struct Track {
     kind: TrackKind,
     layers: u8,
     groups: [Group; MAX_SIMULCAST_LAYERS],
+    /// Audio tracks: the bitrate (video tracks measure per layer in `groups`).
+    audio_rate: Rate,
     subscribers: HashMap<ParticipantId, Subscription>,
     /// Dynacast: the wanted layers last reported to the publisher.
     reported_layers: Option<Vec<u8>>,
+    frames_in: u64,
+    bytes_in: u64,
 }
 
 impl Track {
     fn target_layer(&self, sub: &Subscription) -> u8 {
+        sub.target(self.layers)
+    }
+
+    fn wanted_layer(&self, sub: &Subscription) -> u8 {
         let top = self.layers.saturating_sub(1);
         sub.max_spatial.map_or(top, |m| m.min(top))
+    }
+
+    fn layer_rates(&self) -> [f64; 3] {
+        let mut measured = [None; 3];
+        for (l, m) in measured.iter_mut().enumerate().take(self.layers as usize) {
+            *m = self.groups[l].rate.bps();
+        }
+        link::layer_rates(measured)
     }
 }
 
@@ -219,7 +270,11 @@ impl Track {
 struct Participant {
     session: Option<SessionId>,
     publish: bool,
+    relay: bool,
     published: HashSet<TrackAlias>,
+    link: Link,
+    frames_out: u64,
+    bytes_out: u64,
 }
 
 /// The forwarding state of one meeting. See the module docs for the call order.
@@ -253,6 +308,88 @@ impl Router {
     /// Number of media sessions attached.
     pub fn session_count(&self) -> usize {
         self.sessions.len()
+    }
+
+    /// Every attached subscriber's link, by participant.
+    pub fn subscriber_stats(&self) -> Vec<SubscriberStats> {
+        let mut v: Vec<_> = self
+            .participants
+            .iter()
+            .filter(|(_, p)| p.session.is_some())
+            .map(|(id, p)| Self::subscriber_stat(*id, p, 0.0, self.constrained(*id)))
+            .collect();
+        v.sort_by_key(|s| s.participant);
+        v
+    }
+
+    /// Whether `participant`'s link holds one of its video subscriptions below what it wants.
+    fn constrained(&self, participant: ParticipantId) -> bool {
+        self.tracks.values().any(|t| {
+            t.subscribers.get(&participant).is_some_and(|s| s.cap.is_some_and(|c| c < t.wanted_layer(s)))
+        })
+    }
+
+    fn subscriber_stat(id: ParticipantId, p: &Participant, loss: f32, constrained: bool) -> SubscriberStats {
+        SubscriberStats {
+            participant: id,
+            rtt: p.link.rtt,
+            throughput_bps: p.link.throughput_bps as u64,
+            estimate_bps: p.link.estimate_bps.map(|e| e as u64),
+            frames: p.frames_out,
+            bytes: p.bytes_out,
+            dropped_frames: p.link.report.dropped_frames,
+            congested: p.link.congested,
+            constrained,
+            loss,
+        }
+    }
+
+    /// Subscribers whose link holds them below what they want.
+    pub fn constrained_count(&self) -> usize {
+        self.participants.keys().filter(|p| self.constrained(**p)).count()
+    }
+
+    /// Every subscription, by track then subscriber.
+    pub fn subscription_stats(&self) -> Vec<SubscriptionStats> {
+        let mut v = Vec::new();
+        for (alias, t) in &self.tracks {
+            for (who, s) in &t.subscribers {
+                v.push(SubscriptionStats {
+                    subscriber: *who,
+                    alias: *alias,
+                    layer: if t.kind == TrackKind::Audio { Some(0) } else { s.layer },
+                    target: t.target_layer(s),
+                    link_cap: s.cap,
+                    frames: s.frames,
+                    bytes: s.bytes,
+                });
+            }
+        }
+        v.sort_by_key(|s| (s.alias, s.subscriber));
+        v
+    }
+
+    /// Every published track, by alias.
+    pub fn track_stats(&self) -> Vec<TrackStats> {
+        let mut v: Vec<_> = self
+            .tracks
+            .iter()
+            .map(|(alias, t)| TrackStats {
+                alias: *alias,
+                publisher: t.publisher,
+                frames: t.frames_in,
+                bytes: t.bytes_in,
+                layer_bps: match t.kind {
+                    TrackKind::Audio => vec![t.audio_rate.bps().map(|b| b as u64)],
+                    TrackKind::Video => {
+                        (0..t.layers as usize).map(|l| t.groups[l].rate.bps().map(|b| b as u64)).collect()
+                    }
+                },
+                subscribers: t.subscribers.len(),
+            })
+            .collect();
+        v.sort_by_key(|t| t.alias);
+        v
     }
 
     /// The next output, if any. Drain after every input.
@@ -291,14 +428,22 @@ impl Router {
         self.now = Some(now);
         match input {
             Input::Command(c) => {
+                let subscriber = match &c {
+                    ForwardingCommand::Subscribe { subscriber, .. } => Some(*subscriber),
+                    _ => None,
+                };
                 self.handle_command(c);
+                if let Some(s) = subscriber {
+                    self.allocate(s);
+                }
                 self.report_wanted_layers();
             }
-            Input::SessionAttached { session, participant, publish, subscribe: _ } => {
-                self.attach(session, participant, publish)
+            Input::SessionAttached { session, participant, publish, subscribe: _, relay } => {
+                self.attach(session, participant, publish, relay)
             }
             Input::SessionDetached { session } => self.detach(session),
             Input::Frame { session, frame, via } => self.handle_frame(session, frame, via),
+            Input::Link { session, report } => self.link_report(now, session, report),
         }
     }
 
@@ -314,8 +459,11 @@ impl Router {
                         kind,
                         layers,
                         groups: Default::default(),
+                        audio_rate: Rate::default(),
                         subscribers: HashMap::new(),
                         reported_layers: None,
+                        frames_in: 0,
+                        bytes_in: 0,
                     },
                 );
             }
@@ -324,34 +472,25 @@ impl Router {
                 self.reporter.forget_track(alias);
             }
             ForwardingCommand::Subscribe { subscriber, alias, max_spatial, .. } => {
-                self.participants.entry(subscriber).or_default();
-                let session = self.participants.get(&subscriber).and_then(|p| p.session);
+                let p = self.participants.entry(subscriber).or_default();
+                let (session, relay) = (p.session, p.relay);
                 if let Some(track) = self.tracks.get_mut(&alias) {
-                    let sub = track.subscribers.entry(subscriber).or_insert(Subscription {
-                        max_spatial,
-                        layer: None,
-                        admitted: VecDeque::new(),
-                    });
+                    let sub = track
+                        .subscribers
+                        .entry(subscriber)
+                        .or_insert_with(|| Subscription::new(max_spatial, relay));
                     sub.max_spatial = max_spatial;
                     if let Some(session) = session {
-                        Self::start_from_cache(
-                            &mut self.out,
-                            &mut self.stats,
-                            alias,
-                            track,
-                            subscriber,
-                            session,
-                        );
+                        self.start_from_cache(alias, subscriber, session);
                     }
-                    if let Some(layer) = Self::keyframe_needed(track, subscriber) {
-                        self.request_keyframe(alias, layer);
-                    }
+                    self.request_needed_keyframe(alias, subscriber);
                 }
             }
             ForwardingCommand::Unsubscribe { subscriber, alias, .. } => {
                 if let Some(track) = self.tracks.get_mut(&alias) {
                     track.subscribers.remove(&subscriber);
                 }
+                self.allocate(subscriber);
             }
             ForwardingCommand::ParticipantLeft { participant, .. } => {
                 self.tracks.retain(|_, t| t.publisher != participant);
@@ -368,7 +507,7 @@ impl Router {
         }
     }
 
-    fn attach(&mut self, session: SessionId, participant: ParticipantId, publish: bool) {
+    fn attach(&mut self, session: SessionId, participant: ParticipantId, publish: bool, relay: bool) {
         // The driver never reuses a session id; if it did, the old binding goes first.
         if self.sessions.contains_key(&session) {
             self.detach(session);
@@ -383,19 +522,25 @@ impl Router {
             });
         }
         p.publish = publish;
+        p.relay = relay;
+        // A new session is a new path: what was learnt of the old one no longer holds.
+        p.link = Link::default();
+        p.frames_out = 0;
+        p.bytes_out = 0;
         self.sessions.insert(session, participant);
-        let mut needed = Vec::new();
+        let mut subscribed = Vec::new();
         for (alias, track) in self.tracks.iter_mut() {
             if let Some(sub) = track.subscribers.get_mut(&participant) {
-                sub.layer = None;
-                Self::start_from_cache(&mut self.out, &mut self.stats, *alias, track, participant, session);
-                if let Some(layer) = Self::keyframe_needed(track, participant) {
-                    needed.push((*alias, layer));
-                }
+                sub.reset();
+                sub.cap = None;
+                sub.relay = relay.then(Default::default);
+                subscribed.push(*alias);
             }
         }
-        for (alias, layer) in needed {
-            self.request_keyframe(alias, layer);
+        subscribed.sort_unstable();
+        for alias in subscribed {
+            self.start_from_cache(alias, participant, session);
+            self.request_needed_keyframe(alias, participant);
         }
     }
 
@@ -410,7 +555,7 @@ impl Router {
         }
         for t in self.tracks.values_mut() {
             if let Some(sub) = t.subscribers.get_mut(&participant) {
-                sub.layer = None;
+                sub.reset();
             }
         }
         // A participant the MC no longer knows about (no tracks, no subscriptions) is forgotten.
@@ -423,13 +568,111 @@ impl Router {
         }
     }
 
-    /// Dynacast: tells each video publisher which layers someone wants, when that changed.
+    /// Takes a link report of `session`: updates the estimate, re-allocates layers when it
+    /// changed, and reports stats to the MC every [`STATS_INTERVAL`].
+    fn link_report(&mut self, now: Instant, session: SessionId, report: LinkReport) {
+        let Some(&participant) = self.sessions.get(&session) else { return };
+        let constrained = self.constrained(participant);
+        let Some(p) = self.participants.get_mut(&participant) else { return };
+        let changed = p.link.update(now, report);
+        let due = p.link.stats_at.is_none_or(|(t, _, _)| now.saturating_duration_since(t) >= STATS_INTERVAL);
+        if due {
+            let (frames, dropped) = (p.frames_out, report.dropped_frames);
+            let loss = match p.link.stats_at {
+                Some((_, f0, d0)) if frames > f0 => {
+                    (dropped.saturating_sub(d0) as f32 / (frames - f0) as f32).min(1.0)
+                }
+                _ => 0.0,
+            };
+            p.link.stats_at = Some((now, frames, dropped));
+            if p.frames_out > 0 {
+                let stat = Self::subscriber_stat(participant, p, loss, constrained);
+                self.out.push_back(Output::Report(Feedback::SubscriberStats(stat)));
+            }
+        }
+        if changed {
+            self.allocate(participant);
+            self.report_wanted_layers();
+        }
+    }
+
+    /// Chooses the layer each video subscription of `participant` may receive within its link's
+    /// estimate, and starts the switches that follow.
+    fn allocate(&mut self, participant: ParticipantId) {
+        let Some(p) = self.participants.get(&participant) else { return };
+        if p.relay {
+            return;
+        }
+        let estimate = p.link.estimate_bps;
+        let mut aliases: Vec<TrackAlias> = self
+            .tracks
+            .iter()
+            .filter(|(_, t)| t.subscribers.contains_key(&participant))
+            .map(|(a, _)| *a)
+            .collect();
+        aliases.sort_unstable();
+        let mut audio = 0.0;
+        let mut video = Vec::new();
+        let mut wants = Vec::new();
+        for alias in &aliases {
+            let t = &self.tracks[alias];
+            match t.kind {
+                TrackKind::Audio => audio += t.audio_rate.bps().unwrap_or(0.0),
+                TrackKind::Video => {
+                    let sub = &t.subscribers[&participant];
+                    video.push(*alias);
+                    wants.push(Want { layer: t.wanted_layer(sub), rates: t.layer_rates() });
+                }
+            }
+        }
+        let caps: Vec<Option<u8>> = match estimate {
+            None => vec![None; video.len()],
+            Some(e) => {
+                let (caps, release) = link::allocate(e - audio, &wants);
+                if release {
+                    if let Some(p) = self.participants.get_mut(&participant) {
+                        p.link.release();
+                    }
+                    vec![None; video.len()]
+                } else {
+                    caps.into_iter().map(Some).collect()
+                }
+            }
+        };
+        for (alias, cap) in video.into_iter().zip(caps) {
+            let Some(t) = self.tracks.get_mut(&alias) else { continue };
+            let Some(sub) = t.subscribers.get_mut(&participant) else { continue };
+            if sub.cap == cap {
+                continue;
+            }
+            let before = sub.target(t.layers);
+            sub.cap = cap;
+            let after = sub.target(t.layers);
+            if after < before {
+                self.stats.layer_downgrades += 1;
+            } else if after > before {
+                self.stats.layer_upgrades += 1;
+            }
+            if after < before {
+                self.switch_down_from_cache(alias, participant);
+            }
+            self.request_needed_keyframe(alias, participant);
+        }
+    }
+
+    /// Dynacast: tells each video publisher which layers someone receives, when that changed.
     fn report_wanted_layers(&mut self) {
         for (alias, track) in self.tracks.iter_mut() {
             if track.kind != TrackKind::Video {
                 continue;
             }
-            let mut wanted: Vec<u8> = track.subscribers.values().map(|s| track.target_layer(s)).collect();
+            let relayed = track.subscribers.values().any(|s| s.relay.is_some());
+            let mut wanted: Vec<u8> = if relayed {
+                // Another media handler decides for its own subscribers: keep every layer.
+                (0..track.layers).collect()
+            } else {
+                track.subscribers.values().map(|s| track.target_layer(s)).collect()
+            };
             wanted.sort_unstable();
             wanted.dedup();
             if track.reported_layers.as_ref() != Some(&wanted) {
@@ -450,41 +693,87 @@ impl Router {
         self.detach(session);
     }
 
-    /// The layer a video subscriber waits for a keyframe of, if it is not receiving its target.
-    fn keyframe_needed(track: &Track, subscriber: ParticipantId) -> Option<u8> {
-        let sub = track.subscribers.get(&subscriber)?;
-        let target = track.target_layer(sub);
-        (track.kind == TrackKind::Video && sub.layer != Some(target)).then_some(target)
-    }
-
-    /// Replays the cached group of the target layer, if there is one, so the subscriber starts now.
-    fn start_from_cache(
-        out: &mut VecDeque<Output>,
-        stats: &mut RouterStats,
-        _alias: TrackAlias,
-        track: &mut Track,
-        subscriber: ParticipantId,
-        session: SessionId,
-    ) {
+    /// Asks for a keyframe of the layer a video subscriber waits for, if it is not receiving its
+    /// target (a relay: of every layer it has not started).
+    fn request_needed_keyframe(&mut self, alias: TrackAlias, subscriber: ParticipantId) {
+        let Some(track) = self.tracks.get(&alias) else { return };
+        let Some(sub) = track.subscribers.get(&subscriber) else { return };
         if track.kind != TrackKind::Video {
             return;
         }
-        let Some(sub) = track.subscribers.get(&subscriber) else {
-            return;
+        let needed: Vec<u8> = match &sub.relay {
+            Some(r) => (0..track.layers).filter(|l| r[*l as usize].is_empty()).collect(),
+            None => {
+                let target = track.target_layer(sub);
+                if sub.layer == Some(target) { vec![] } else { vec![target] }
+            }
         };
-        if sub.layer.is_some() {
+        for layer in needed {
+            self.request_keyframe(alias, layer);
+        }
+    }
+
+    /// Replays the cached group of the target layer (a relay: of every layer) to a subscriber
+    /// that receives nothing yet, so it starts now.
+    fn start_from_cache(&mut self, alias: TrackAlias, subscriber: ParticipantId, session: SessionId) {
+        let Some(track) = self.tracks.get_mut(&alias) else { return };
+        if track.kind != TrackKind::Video {
             return;
         }
-        let target = track.target_layer(sub);
-        let group = &track.groups[target as usize];
-        let Some(group_seq) = group.seq.filter(|_| !group.frames.is_empty()) else { return };
-        for f in &group.frames {
-            stats.frames_out += 1;
-            stats.bytes_out += f.payload.len() as u64;
-            out.push_back(Output::Forward { session, frame: f.clone(), via: Via::Stream });
+        let Some(sub) = track.subscribers.get(&subscriber) else { return };
+        let layers: Vec<u8> = match &sub.relay {
+            Some(r) => (0..track.layers).filter(|l| r[*l as usize].is_empty()).collect(),
+            None if sub.layer.is_none() => vec![track.target_layer(sub)],
+            None => return,
+        };
+        for layer in layers {
+            self.replay(alias, subscriber, session, layer);
         }
-        if let Some(sub) = track.subscribers.get_mut(&subscriber) {
-            sub.start(target, group_seq);
+    }
+
+    /// A subscriber whose link cap fell below the layer it receives switches at once if the
+    /// lower layer's current group is cached (cheap, and relieves its link now).
+    fn switch_down_from_cache(&mut self, alias: TrackAlias, subscriber: ParticipantId) {
+        let Some(session) = self.participants.get(&subscriber).and_then(|p| p.session) else { return };
+        let Some(track) = self.tracks.get(&alias) else { return };
+        let Some(sub) = track.subscribers.get(&subscriber) else { return };
+        let target = track.target_layer(sub);
+        if sub.relay.is_some() || sub.layer.is_none_or(|l| l <= target) {
+            return;
+        }
+        self.replay(alias, subscriber, session, target);
+    }
+
+    /// Sends the cached group of `layer` to the subscriber and starts it there.
+    fn replay(&mut self, alias: TrackAlias, subscriber: ParticipantId, session: SessionId, layer: u8) {
+        let Some(track) = self.tracks.get_mut(&alias) else { return };
+        let group = &track.groups[layer as usize];
+        let Some(group_seq) = group.startable() else { return };
+        let Some(sub) = track.subscribers.get_mut(&subscriber) else { return };
+        let mut bytes = 0u64;
+        for f in &group.frames {
+            bytes += f.payload.len() as u64;
+            self.out.push_back(Output::Forward { session, frame: f.clone(), via: Via::Stream });
+        }
+        let n = group.frames.len() as u64;
+        match &mut sub.relay {
+            Some(r) => {
+                r[layer as usize].clear();
+                r[layer as usize].push_back(group_seq);
+            }
+            None => sub.start(layer, group_seq),
+        }
+        sub.frames += n;
+        sub.bytes += bytes;
+        self.count_out(subscriber, n, bytes);
+    }
+
+    fn count_out(&mut self, subscriber: ParticipantId, frames: u64, bytes: u64) {
+        self.stats.frames_out += frames;
+        self.stats.bytes_out += bytes;
+        if let Some(p) = self.participants.get_mut(&subscriber) {
+            p.frames_out += frames;
+            p.bytes_out += bytes;
         }
     }
 
@@ -501,7 +790,13 @@ impl Router {
             self.close_for_error(session, ErrorCode::PermissionDenied, "this session may not publish".into());
             return;
         }
-        let Some(track) = self.tracks.get_mut(&alias).filter(|t| t.publisher == participant) else {
+        // A relay carries the tracks of publishers with no session on this media handler.
+        let relayed = |publisher: &ParticipantId| {
+            p.relay && self.participants.get(publisher).is_none_or(|pp| pp.session.is_none())
+        };
+        let allowed =
+            self.tracks.get(&alias).is_some_and(|t| t.publisher == participant || relayed(&t.publisher));
+        if !allowed {
             if p.published.contains(&alias) {
                 self.stats.dropped_stale_track += 1;
             } else {
@@ -513,7 +808,8 @@ impl Router {
                 );
             }
             return;
-        };
+        }
+        let Some(track) = self.tracks.get_mut(&alias) else { return };
         let layer = frame.header.spatial_id;
         if layer >= track.layers || (track.kind == TrackKind::Audio && layer != 0) {
             self.stats.dropped_bad_layer += 1;
@@ -524,41 +820,39 @@ impl Router {
             );
             return;
         }
+        let now = self.now.unwrap_or_else(Instant::now);
         self.stats.frames_in += 1;
-        if let (TrackKind::Audio, Some(level), Some(now)) = (track.kind, frame.header.audio_level, self.now) {
-            self.reporter.audio_level(now, participant, level);
+        track.frames_in += 1;
+        track.bytes_in += frame.payload.len() as u64;
+        if let (TrackKind::Audio, Some(level)) = (track.kind, frame.header.audio_level) {
+            self.reporter.audio_level(now, track.publisher, level);
         }
         let out_via = if track.kind == TrackKind::Audio { via } else { Via::Stream };
-        if track.kind == TrackKind::Video {
-            track.groups[layer as usize].push(&frame);
+        match track.kind {
+            TrackKind::Video => track.groups[layer as usize].push(now, &frame),
+            TrackKind::Audio => track.audio_rate.add(now, frame.payload.len()),
         }
-        let keyframe = frame.header.keyframe;
+        let h = frame.header;
+        let len = frame.payload.len() as u64;
+        let mut sent_to = Vec::new();
         let layers = track.layers;
         for (sub_id, sub) in track.subscribers.iter_mut() {
             let Some(sub_session) = self.participants.get(sub_id).and_then(|p| p.session) else {
                 continue;
             };
             if track.kind == TrackKind::Video {
-                let top = layers.saturating_sub(1);
-                let target = sub.max_spatial.map_or(top, |m| m.min(top));
-                let group = frame.header.group_seq;
-                let forward = if layer == target && keyframe && sub.layer != Some(target) {
-                    sub.start(target, group);
-                    true
-                } else if sub.layer != Some(layer) {
-                    false
-                } else if keyframe {
-                    sub.admit(group)
-                } else {
-                    sub.admitted.contains(&group)
-                };
-                if !forward {
+                let target = sub.target(layers);
+                if !sub.accepts(layer, h.group_seq, h.keyframe, target) {
                     continue;
                 }
             }
-            self.stats.frames_out += 1;
-            self.stats.bytes_out += frame.payload.len() as u64;
+            sub.frames += 1;
+            sub.bytes += len;
+            sent_to.push(*sub_id);
             self.out.push_back(Output::Forward { session: sub_session, frame: frame.clone(), via: out_via });
+        }
+        for s in sent_to {
+            self.count_out(s, 1, len);
         }
     }
 }
@@ -588,28 +882,6 @@ mod tests {
     }
 
     #[test]
-    fn late_frames_of_older_groups_never_replace_the_cache() {
-        let mut g = Group::default();
-        for f in [frame(0, 0), frame(1, 0), frame(2, 0), frame(0, 1), frame(1, 1), frame(2, 1), frame(1, 2)] {
-            g.push(&f);
-        }
-        assert_eq!(g.seq, Some(2));
-        let cached: Vec<_> = g.frames.iter().map(|f| (f.header.group_seq, f.header.frame_seq)).collect();
-        assert_eq!(cached, [(2, 0), (2, 1)]);
-    }
-
-    #[test]
-    fn a_group_without_its_keyframe_is_not_cached() {
-        let mut g = Group::default();
-        g.push(&frame(0, 0));
-        g.push(&frame(1, 1));
-        assert_eq!(g.seq, None);
-        assert!(g.frames.is_empty());
-        g.push(&frame(2, 0));
-        assert_eq!(g.seq, Some(2));
-    }
-
-    #[test]
     fn groups_arriving_out_of_order_are_each_forwarded_whole() {
         let now = Instant::now();
         let mut r = Router::new();
@@ -629,7 +901,7 @@ mod tests {
         for (session, participant) in [(SessionId(1), publisher), (SessionId(2), subscriber)] {
             r.handle_input(
                 now,
-                Input::SessionAttached { session, participant, publish: true, subscribe: true },
+                Input::SessionAttached { session, participant, publish: true, subscribe: true, relay: false },
             );
         }
         r.handle_input(

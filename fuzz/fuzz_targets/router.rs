@@ -11,7 +11,7 @@ use dark_tower_core::codec::media::{MediaFrame, MediaHeader};
 use dark_tower_core::forwarding::ForwardingCommand;
 use dark_tower_core::ids::{MeetingName, ParticipantId, TrackAlias, TrackId};
 use dark_tower_core::track::TrackKind;
-use dark_tower_sfu::{Input, Output, Router, SessionId, Via};
+use dark_tower_sfu::{Input, LinkReport, Output, Router, SessionId, Via};
 use libfuzzer_sys::fuzz_target;
 
 #[derive(Arbitrary, Debug)]
@@ -21,7 +21,8 @@ enum Op {
     Subscribe { who: u8, alias: u8, max: Option<u8> },
     Unsubscribe { who: u8, alias: u8 },
     Left { who: u8 },
-    Attach { session: u8, who: u8, publish: bool },
+    Attach { session: u8, who: u8, publish: bool, relay: bool },
+    Link { session: u8, sent: u32, dropped: u16, queued: u32, rtt_ms: u16 },
     Detach { session: u8 },
     Frame { session: u8, alias: u8, layer: u8, temporal: u8, group: u8, seq: u8, key: bool, level: Option<u8>, datagram: bool, len: u8 },
     Advance { ms: u16 },
@@ -65,10 +66,20 @@ fuzz_target!(|ops: Vec<Op>| {
             Op::Left { who } => {
                 Input::Command(ForwardingCommand::ParticipantLeft { meeting: meeting.clone(), participant: pid(who) })
             }
-            Op::Attach { session, who, publish } => {
+            Op::Attach { session, who, publish, relay } => {
                 attached.insert(SessionId(u64::from(session % 8)));
-                Input::SessionAttached { session: SessionId(u64::from(session % 8)), participant: pid(who), publish, subscribe: true }
+                Input::SessionAttached { session: SessionId(u64::from(session % 8)), participant: pid(who), publish, subscribe: true, relay }
             }
+            Op::Link { session, sent, dropped, queued, rtt_ms } => Input::Link {
+                session: SessionId(u64::from(session % 8)),
+                report: LinkReport {
+                    sent_bytes: u64::from(sent),
+                    dropped_frames: u64::from(dropped),
+                    queued_frames: queued % 512,
+                    queued_bytes: u64::from(queued),
+                    rtt: Duration::from_millis(u64::from(rtt_ms)),
+                },
+            },
             Op::Detach { session } => {
                 attached.remove(&SessionId(u64::from(session % 8)));
                 Input::SessionDetached { session: SessionId(u64::from(session % 8)) }

@@ -3,13 +3,13 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use dark_tower_core::ids::MeetingName;
 use tokio::sync::mpsc;
 
 use super::egress::EgressHandle;
-use super::{ActorMsg, MediaHandler};
+use super::{ActorMsg, MediaHandler, MeetingStats};
 use crate::router::{Feedback, Input, Output, Router, RouterStats, SessionId};
 use dark_tower_core::forwarding::MediaReport;
 
@@ -17,6 +17,9 @@ pub(super) async fn run(handler: Arc<MediaHandler>, meeting: MeetingName, mut rx
     let mut router = Router::new();
     let mut egress: HashMap<SessionId, EgressHandle> = HashMap::new();
     let mut last = RouterStats::default();
+    let mut constrained = 0i64;
+    let mut link_tick = tokio::time::interval(LINK_INTERVAL);
+    link_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     tracing::debug!(%meeting, "media actor started");
     loop {
         let wait = router.poll_timeout();
@@ -28,28 +31,48 @@ pub(super) async fn run(handler: Arc<MediaHandler>, meeting: MeetingName, mut rx
         };
         let msg = tokio::select! {
             m = rx.recv() => match m {
-                Some(m) => Some(m),
+                Some(m) => Wake::Msg(m),
                 None => break,
             },
-            _ = timer => None,
+            _ = timer => Wake::Timer,
+            _ = link_tick.tick() => Wake::Links,
         };
-        let Some(msg) = msg else {
-            router.handle_timeout(Instant::now());
-            drain(&handler, &meeting, &mut router, &mut egress).await;
-            continue;
-        };
-        let input = match msg {
-            ActorMsg::Input(i) => i,
-            ActorMsg::Attach { session, input, egress: e } => {
-                egress.insert(session, e);
-                input
+        match msg {
+            Wake::Timer => {
+                router.handle_timeout(Instant::now());
+                drain(&handler, &meeting, &mut router, &mut egress).await;
             }
-        };
-        if let Input::SessionDetached { session } = &input {
-            egress.remove(session);
+            Wake::Links => {
+                let now = Instant::now();
+                let mut sessions: Vec<_> = egress.keys().copied().collect();
+                sessions.sort_unstable();
+                for session in sessions {
+                    if let Some(e) = egress.get(&session) {
+                        router.handle_input(now, Input::Link { session, report: e.report() });
+                        drain(&handler, &meeting, &mut router, &mut egress).await;
+                    }
+                }
+                // Counted here, not per frame: it walks every subscription.
+                let constrained_now = router.constrained_count() as i64;
+                let c = &handler.counters.constrained_subscribers;
+                c.fetch_add(constrained_now - constrained, Ordering::Relaxed);
+                constrained = constrained_now;
+            }
+            Wake::Msg(ActorMsg::Stats(reply)) => {
+                let _ = reply.send(MeetingStats {
+                    subscribers: router.subscriber_stats(),
+                    subscriptions: router.subscription_stats(),
+                    tracks: router.track_stats(),
+                });
+            }
+            Wake::Msg(ActorMsg::Input(input)) => {
+                handle(&handler, &meeting, &mut router, &mut egress, input).await
+            }
+            Wake::Msg(ActorMsg::Attach { session, input, egress: e }) => {
+                egress.insert(session, e);
+                handle(&handler, &meeting, &mut router, &mut egress, input).await;
+            }
         }
-        router.handle_input(Instant::now(), input);
-        drain(&handler, &meeting, &mut router, &mut egress).await;
         let now = router.stats();
         let c = &handler.counters;
         c.frames_in.fetch_add(now.frames_in - last.frames_in, Ordering::Relaxed);
@@ -59,12 +82,38 @@ pub(super) async fn run(handler: Arc<MediaHandler>, meeting: MeetingName, mut rx
             s.dropped_bad_layer + s.dropped_not_allowed + s.dropped_stale_track + s.dropped_unknown_track
         };
         c.frames_dropped.fetch_add(dropped(&now) - dropped(&last), Ordering::Relaxed);
+        c.layer_downgrades.fetch_add(now.layer_downgrades - last.layer_downgrades, Ordering::Relaxed);
+        c.layer_upgrades.fetch_add(now.layer_upgrades - last.layer_upgrades, Ordering::Relaxed);
         last = now;
         if router.is_idle() && egress.is_empty() && handler.retire(&meeting, &rx) {
             break;
         }
     }
+    handler.counters.constrained_subscribers.fetch_sub(constrained, Ordering::Relaxed);
     tracing::debug!(%meeting, "media actor stopped");
+}
+
+/// How often each session's egress is measured for the router's link estimate.
+const LINK_INTERVAL: Duration = Duration::from_millis(250);
+
+enum Wake {
+    Msg(ActorMsg),
+    Timer,
+    Links,
+}
+
+async fn handle(
+    handler: &MediaHandler,
+    meeting: &MeetingName,
+    router: &mut Router,
+    egress: &mut HashMap<SessionId, EgressHandle>,
+    input: Input,
+) {
+    if let Input::SessionDetached { session } = &input {
+        egress.remove(session);
+    }
+    router.handle_input(Instant::now(), input);
+    drain(handler, meeting, router, egress).await;
 }
 
 /// Carries out the router's outputs, in order.
@@ -108,5 +157,13 @@ fn report(meeting: &MeetingName, f: Feedback) -> MediaReport {
         Feedback::KeyframeNeeded { publisher, alias, spatial_id } => {
             MediaReport::KeyframeNeeded { meeting: meeting.clone(), publisher, alias, spatial_id }
         }
+        Feedback::SubscriberStats(s) => MediaReport::SubscriberLink {
+            meeting: meeting.clone(),
+            participant: s.participant,
+            rtt: s.rtt,
+            throughput_bps: s.throughput_bps,
+            loss: s.loss,
+            constrained: s.constrained,
+        },
     }
 }

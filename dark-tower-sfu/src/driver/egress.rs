@@ -1,18 +1,24 @@
 //! Per-subscriber egress: a bounded queue in front of one writer task per media session.
 //!
-//! Drop policy: when the queue is full the frame is dropped, and so is the rest of its group
-//! (later frames of a group cannot be decoded without it); forwarding resumes with the next
-//! group, which starts with a keyframe. Audio frames are dropped singly. A slow subscriber thus
-//! loses whole stale groups and never slows the meeting actor or the other subscribers.
-//!
-//! Before it comes to that, a subscriber falling behind (its queue more than half full) is sent
-//! no frames marked discardable (the upper temporal layers: nothing later depends on them), which
-//! lowers its frame rate instead of breaking groups.
+//! - **Audio** bypasses the queue: a datagram is handed to the transport at once (QUIC sends
+//!   datagrams ahead of stream data), so audio never waits behind a keyframe. Only a frame too
+//!   large for a datagram is queued, to go on a stream of its own.
+//! - **Video** is queued. When the queue is full the frame is dropped, and so is the rest of its
+//!   group (later frames of a group cannot be decoded without it): the writer resets the group's
+//!   stream, so data the transport still buffers for it is discarded too, and skips the group's
+//!   frames still queued. Forwarding resumes with the next group, which starts with a keyframe.
+//!   A slow subscriber thus loses whole stale groups and never slows the meeting actor or the
+//!   other subscribers; the router, told of the drops and the backlog ([`LinkReport`]), moves it
+//!   to a lower layer.
+//! - Before it comes to that, a subscriber falling behind (its queue more than half full) is sent
+//!   no frames marked discardable (the upper temporal layers: nothing later depends on them),
+//!   which lowers its frame rate instead of breaking groups.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::future::Future;
-use std::sync::Arc;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use dark_tower_core::codec::media::{MediaFrame, STREAM_TYPE_GROUP};
 use dark_tower_core::error::ErrorCode;
@@ -21,7 +27,11 @@ use dark_tower_core::transport::{SendStream, Session, TransportError};
 use tokio::sync::mpsc;
 
 use super::HandlerCounters;
-use crate::router::Via;
+use crate::egress_policy::{EgressPolicy, GroupRef, QueueState, Verdict};
+use crate::router::{LinkReport, Via};
+
+/// Application code of a stream reset because its group went stale.
+pub const RESET_STALE_GROUP: u32 = 0x5354;
 
 pub(crate) enum EgressMsg {
     Frame(MediaFrame, Via),
@@ -35,38 +45,80 @@ pub struct EgressStats {
     pub dropped: u64,
 }
 
+type GroupKey = (TrackAlias, u8);
+
+/// What the actor's handle and the writer of one session share.
+#[derive(Default)]
+struct Link {
+    sent_bytes: AtomicU64,
+    dropped: AtomicU64,
+    queued_bytes: AtomicU64,
+    /// Groups given up on, for the writer to reset.
+    abandoned: Mutex<Vec<GroupRef>>,
+    any_abandoned: AtomicBool,
+}
+
+impl Link {
+    fn abandon(&self, group: GroupRef) {
+        self.abandoned.lock().unwrap_or_else(|p| p.into_inner()).push(group);
+        self.any_abandoned.store(true, Ordering::Release);
+    }
+
+    fn take_abandoned(&self) -> Vec<GroupRef> {
+        if !self.any_abandoned.swap(false, Ordering::AcqRel) {
+            return Vec::new();
+        }
+        std::mem::take(&mut *self.abandoned.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+}
+
+type DatagramSender = Box<dyn Fn(&MediaFrame) -> bool + Send>;
+type RttProbe = Box<dyn Fn() -> Duration + Send>;
+
 /// The actor's side of a session's egress queue.
 pub(crate) struct EgressHandle {
     tx: mpsc::Sender<EgressMsg>,
-    /// Group being dropped, per track and layer.
-    broken: HashMap<(TrackAlias, u8), u64>,
+    policy: EgressPolicy,
     counters: Arc<HandlerCounters>,
+    link: Arc<Link>,
+    /// Sends a frame as a datagram if it fits; false if it does not.
+    datagram: DatagramSender,
+    rtt: RttProbe,
 }
 
 impl EgressHandle {
     pub(crate) fn push(&mut self, frame: MediaFrame, via: Via) {
-        let h = frame.header;
-        let key = (h.track_alias, h.spatial_id);
-        if h.discardable && self.tx.capacity() * 2 < self.tx.max_capacity() {
-            self.drop_frame();
-            self.counters.discardable_shed.fetch_add(1, Ordering::Relaxed);
+        if via == Via::Datagram && (self.datagram)(&frame) {
+            self.link.sent_bytes.fetch_add(frame.encoded_len() as u64, Ordering::Relaxed);
             return;
         }
-        if via == Via::Stream
-            && let Some(&g) = self.broken.get(&key)
-        {
-            if g == h.group_seq || !h.keyframe {
-                self.drop_frame();
-                return;
+        let h = frame.header;
+        if via == Via::Stream {
+            let state = QueueState {
+                frames: self.tx.max_capacity() - self.tx.capacity(),
+                capacity: self.tx.max_capacity(),
+                bytes: self.link.queued_bytes.load(Ordering::Relaxed),
+            };
+            let link = &self.link;
+            match self.policy.offer(&h, state, |g| link.abandon(g)) {
+                Verdict::Queue => {}
+                Verdict::Drop => return self.drop_frame(),
+                Verdict::Shed => {
+                    self.counters.discardable_shed.fetch_add(1, Ordering::Relaxed);
+                    return self.drop_frame();
+                }
             }
-            self.broken.remove(&key);
         }
+        let len = frame.payload.len() as u64;
         match self.tx.try_send(EgressMsg::Frame(frame, via)) {
-            Ok(()) => {}
+            Ok(()) => {
+                self.link.queued_bytes.fetch_add(len, Ordering::Relaxed);
+            }
             Err(mpsc::error::TrySendError::Full(_)) => {
                 self.drop_frame();
                 if via == Via::Stream {
-                    self.broken.insert(key, h.group_seq);
+                    let link = &self.link;
+                    self.policy.refused(&h, |g| link.abandon(g));
                 }
             }
             Err(mpsc::error::TrySendError::Closed(_)) => {}
@@ -75,6 +127,18 @@ impl EgressHandle {
 
     fn drop_frame(&self) {
         self.counters.frames_dropped.fetch_add(1, Ordering::Relaxed);
+        self.link.dropped.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// What the router needs to estimate this session's link.
+    pub(crate) fn report(&self) -> LinkReport {
+        LinkReport {
+            sent_bytes: self.link.sent_bytes.load(Ordering::Relaxed),
+            dropped_frames: self.link.dropped.load(Ordering::Relaxed),
+            queued_frames: u32::try_from(self.tx.max_capacity() - self.tx.capacity()).unwrap_or(u32::MAX),
+            queued_bytes: self.link.queued_bytes.load(Ordering::Relaxed),
+            rtt: (self.rtt)(),
+        }
     }
 
     /// Asks the writer to close the session. Waits for queue space in the writer task so the close
@@ -91,10 +155,26 @@ impl EgressHandle {
 pub(crate) fn channel<S: Session>(
     session: S,
     capacity: usize,
+    relay: bool,
     counters: Arc<HandlerCounters>,
 ) -> (EgressHandle, impl Future<Output = ()> + Send + 'static) {
     let (tx, rx) = mpsc::channel(capacity.max(1));
-    (EgressHandle { tx, broken: HashMap::new(), counters }, write_loop(session, rx))
+    let link = Arc::new(Link::default());
+    let dg = session.clone();
+    let datagram: DatagramSender = Box::new(move |f: &MediaFrame| {
+        dg.max_datagram_size().is_some_and(|m| f.encoded_len() <= m) && dg.send_datagram(f.encode()).is_ok()
+    });
+    let probe = session.clone();
+    let rtt: RttProbe = Box::new(move || probe.rtt());
+    let handle = EgressHandle {
+        tx,
+        policy: EgressPolicy::new(relay),
+        counters: Arc::clone(&counters),
+        link: Arc::clone(&link),
+        datagram,
+        rtt,
+    };
+    (handle, write_loop(session, rx, link, counters))
 }
 
 struct OpenGroup<W> {
@@ -102,39 +182,72 @@ struct OpenGroup<W> {
     stream: W,
 }
 
-/// Groups kept open per track and layer. A publisher's consecutive groups travel on separate
-/// streams and may interleave on arrival, so a late frame of the previous group still finds its
-/// stream; anything older is stale.
-const OPEN_GROUPS: usize = 4;
+/// Groups kept open per track and layer: the current one and the one before. A publisher's
+/// consecutive groups travel on separate streams and may interleave on arrival, so a late frame
+/// of the previous group still finds its stream; anything older is stale. Two (not more) keeps a
+/// subscriber of many tracks under the peer's limit of concurrent streams (100 in quinn's and
+/// browsers' defaults).
+const OPEN_GROUPS: usize = 2;
 
-type Streams<W> = HashMap<(TrackAlias, u8), Vec<OpenGroup<W>>>;
+type Streams<W> = HashMap<GroupKey, Vec<OpenGroup<W>>>;
 
-async fn write_loop<S: Session>(session: S, mut rx: mpsc::Receiver<EgressMsg>) {
+async fn write_loop<S: Session>(
+    session: S,
+    mut rx: mpsc::Receiver<EgressMsg>,
+    link: Arc<Link>,
+    counters: Arc<HandlerCounters>,
+) {
     let mut streams: Streams<S::Send> = HashMap::new();
+    // Groups given up on, so their frames still queued are skipped.
+    let mut abandoned: HashSet<(GroupKey, u64)> = HashSet::new();
     while let Some(msg) = rx.recv().await {
+        for (alias, layer, group) in link.take_abandoned() {
+            let key = (alias, layer);
+            abandoned.insert((key, group));
+            if let Some(open) = streams.get_mut(&key)
+                && let Some(i) = open.iter().position(|g| g.group == group)
+            {
+                open.remove(i).stream.reset(RESET_STALE_GROUP);
+                counters.streams_reset.fetch_add(1, Ordering::Relaxed);
+            }
+        }
         match msg {
             EgressMsg::Close(code, reason) => {
                 session.close(code.map_or(0, ErrorCode::wire), &reason);
                 return;
             }
-            EgressMsg::Frame(frame, Via::Datagram) => {
-                let fits = session.max_datagram_size().is_some_and(|m| frame.encoded_len() <= m);
-                let sent = fits && session.send_datagram(frame.encode()).is_ok();
-                if !sent && write_single(&session, &frame).await.is_err() {
-                    return;
-                }
-            }
-            EgressMsg::Frame(frame, Via::Stream) => {
-                if let Err(e) = write_stream_frame(&session, &mut streams, &frame).await {
-                    match e {
-                        TransportError::StreamStopped(_) | TransportError::StreamReset(_) => {
-                            let key = (frame.header.track_alias, frame.header.spatial_id);
-                            if let Some(open) = streams.get_mut(&key) {
-                                open.retain(|g| g.group != frame.header.group_seq);
-                            }
+            EgressMsg::Frame(frame, via) => {
+                let len = frame.payload.len() as u64;
+                let result = match via {
+                    Via::Datagram => write_single(&session, &frame).await,
+                    Via::Stream => {
+                        let h = frame.header;
+                        let key = (h.track_alias, h.spatial_id);
+                        if abandoned.contains(&(key, h.group_seq)) {
+                            link.dropped.fetch_add(1, Ordering::Relaxed);
+                            counters.frames_dropped.fetch_add(1, Ordering::Relaxed);
+                            link.queued_bytes.fetch_sub(len, Ordering::Relaxed);
+                            continue;
                         }
-                        _ => return,
+                        if h.keyframe {
+                            // A newer group on this key: older abandoned groups need no memory.
+                            abandoned.retain(|(k, g)| *k != key || *g > h.group_seq);
+                        }
+                        write_stream_frame(&session, &mut streams, &frame).await
                     }
+                };
+                link.queued_bytes.fetch_sub(len, Ordering::Relaxed);
+                match result {
+                    Ok(()) => {
+                        link.sent_bytes.fetch_add(len, Ordering::Relaxed);
+                    }
+                    Err(TransportError::StreamStopped(_) | TransportError::StreamReset(_)) => {
+                        let key = (frame.header.track_alias, frame.header.spatial_id);
+                        if let Some(open) = streams.get_mut(&key) {
+                            open.retain(|g| g.group != frame.header.group_seq);
+                        }
+                    }
+                    Err(_) => return,
                 }
             }
         }
@@ -207,7 +320,7 @@ async fn write_stream_frame<S: Session>(
     Ok(())
 }
 
-/// A frame too large for a datagram goes on a stream of its own.
+/// An audio frame too large for a datagram goes on a stream of its own.
 async fn write_single<S: Session>(session: &S, frame: &MediaFrame) -> Result<(), TransportError> {
     let mut s = session.open_uni().await?;
     s.write_all(&[STREAM_TYPE_GROUP]).await?;
@@ -252,7 +365,14 @@ mod tests {
     fn a_subscriber_falling_behind_sheds_discardable_frames_first() {
         let (tx, mut rx) = mpsc::channel(8);
         let counters = Arc::new(HandlerCounters::default());
-        let mut e = EgressHandle { tx, broken: HashMap::new(), counters: Arc::clone(&counters) };
+        let mut e = EgressHandle {
+            tx,
+            policy: EgressPolicy::new(false),
+            counters: Arc::clone(&counters),
+            link: Arc::default(),
+            datagram: Box::new(|_| false),
+            rtt: Box::new(|| Duration::ZERO),
+        };
         // Alternating base-layer and discardable frames into a queue nobody drains.
         for seq in 0..12 {
             e.push(frame(seq, seq % 2 == 1), Via::Stream);

@@ -17,8 +17,8 @@ use dark_tower_core::token::TicketClaims;
 use dark_tower_core::transport::Session;
 use tokio::sync::mpsc;
 
-use crate::router::{Input, SessionId};
-pub use egress::EgressStats;
+use crate::router::{Input, SessionId, SubscriberStats, SubscriptionStats, TrackStats};
+pub use egress::{EgressStats, RESET_STALE_GROUP};
 
 /// Tunables of the media handler.
 #[derive(Debug, Clone)]
@@ -47,6 +47,18 @@ impl Default for MediaHandlerConfig {
 pub(crate) enum ActorMsg {
     Input(Input),
     Attach { session: SessionId, input: Input, egress: egress::EgressHandle },
+    Stats(tokio::sync::oneshot::Sender<MeetingStats>),
+}
+
+/// A snapshot of one meeting's forwarding: per subscriber, per subscription and per track.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct MeetingStats {
+    /// Each attached subscriber's link.
+    pub subscribers: Vec<SubscriberStats>,
+    /// Each subscription.
+    pub subscriptions: Vec<SubscriptionStats>,
+    /// Each published track.
+    pub tracks: Vec<TrackStats>,
 }
 
 /// Counters of the whole media handler, summed over its meetings.
@@ -66,6 +78,14 @@ pub struct HandlerCounters {
     pub sessions_closed_for_errors: AtomicU64,
     /// Datagrams that did not decode.
     pub bad_datagrams: AtomicU64,
+    /// Group streams reset because the subscriber fell behind and the group went stale.
+    pub streams_reset: AtomicU64,
+    /// Subscriptions moved to a lower layer because the subscriber's link could not keep up.
+    pub layer_downgrades: AtomicU64,
+    /// Subscriptions moved back up when the link allowed it.
+    pub layer_upgrades: AtomicU64,
+    /// Subscribers whose link holds them below the layers they want, now.
+    pub constrained_subscribers: std::sync::atomic::AtomicI64,
     /// Media sessions being served now.
     pub sessions: std::sync::atomic::AtomicI64,
     /// Woken whenever a drop or close is counted, for tests and monitors that wait on counters.
@@ -164,20 +184,54 @@ impl MediaHandler {
         true
     }
 
+    /// A snapshot of a meeting's forwarding stats; `None` if the meeting has no media now.
+    pub async fn meeting_stats(&self, meeting: &MeetingName) -> Option<MeetingStats> {
+        let tx = self.lock_meetings().get(meeting).cloned()?;
+        let (reply, rx) = tokio::sync::oneshot::channel();
+        tx.send(ActorMsg::Stats(reply)).await.ok()?;
+        rx.await.ok()
+    }
+
     /// Serves one authenticated media session until it closes. `ticket` is the verified media
     /// ticket it presented.
     pub async fn serve_session<S: Session>(&self, session: S, ticket: TicketClaims) {
+        self.serve(session, ticket, false).await;
+    }
+
+    /// Serves a relay session between media handlers (the cascade primitive), until it closes.
+    ///
+    /// - On the media handler where a track's publisher is connected, serve the session another
+    ///   media handler opened with a ticket whose `pid` is the relay's own participant id; the
+    ///   meeting controller subscribes that id to the tracks to relay, and the relay receives
+    ///   every layer of them.
+    /// - On the other media handler, serve the session it opened to the first one, with a ticket
+    ///   it makes itself (`publish: true`); frames arriving on it are forwarded locally as the
+    ///   tracks of their publishers, which the meeting controller publishes here too (same
+    ///   aliases) and which have no session here.
+    ///
+    /// Keyframe requests and dynacast reports for relayed tracks go to the meeting controller
+    /// like any other, naming the remote publisher.
+    pub async fn serve_relay<S: Session>(&self, session: S, ticket: TicketClaims) {
+        self.serve(session, ticket, true).await;
+    }
+
+    async fn serve<S: Session>(&self, session: S, ticket: TicketClaims, relay: bool) {
         let id = SessionId(self.next_session.fetch_add(1, Ordering::Relaxed));
         self.counters.sessions.fetch_add(1, Ordering::Relaxed);
         let meeting = ticket.meeting.clone();
-        let (egress, writer) =
-            egress::channel(session.clone(), self.config.subscriber_queue_frames, Arc::clone(&self.counters));
+        let (egress, writer) = egress::channel(
+            session.clone(),
+            self.config.subscriber_queue_frames,
+            relay,
+            Arc::clone(&self.counters),
+        );
         let writer = tokio::spawn(writer);
         let attach = Input::SessionAttached {
             session: id,
             participant: ticket.pid,
             publish: ticket.publish,
             subscribe: ticket.subscribe,
+            relay,
         };
         self.send(&meeting, ActorMsg::Attach { session: id, input: attach, egress }).await;
         let ingress = ingress::Ingress { handler: self, meeting: &meeting, session_id: id };

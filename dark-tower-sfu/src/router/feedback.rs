@@ -6,13 +6,17 @@ use std::time::{Duration, Instant};
 
 use dark_tower_core::ids::{ParticipantId, TrackAlias};
 
+use super::stats::SubscriberStats;
+
 /// How often audio levels are reported.
 pub const LEVEL_INTERVAL: Duration = Duration::from_millis(200);
+/// How often each subscriber's link stats are reported.
+pub const STATS_INTERVAL: Duration = Duration::from_secs(2);
 /// At most one keyframe request per track and layer in this window.
 pub const KEYFRAME_INTERVAL: Duration = Duration::from_millis(500);
 
 /// A report for the meeting controller.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Feedback {
     /// Loudest audio level per publisher over the last interval (0 loudest … 127 silence),
     /// sorted by participant. Empty once everyone fell silent (sent once).
@@ -26,6 +30,8 @@ pub enum Feedback {
         /// Wanted layers.
         layers: Vec<u8>,
     },
+    /// A subscriber's link, every [`STATS_INTERVAL`] while it receives media.
+    SubscriberStats(SubscriberStats),
     /// Ask `publisher` for a keyframe of `alias` layer `spatial_id`.
     KeyframeNeeded {
         /// Publisher.

@@ -117,6 +117,7 @@ impl Sim {
             participant,
             publish,
             subscribe: true,
+            relay: false,
         })
     }
 

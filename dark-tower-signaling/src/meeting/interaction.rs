@@ -237,6 +237,9 @@ impl Meeting {
                 });
                 self.send(publisher, 0, request);
             }
+            MediaReport::SubscriberLink { participant, loss, constrained, .. } => {
+                self.media_sample(participant, loss, constrained);
+            }
             MediaReport::LayersWanted { publisher, alias, layers, .. } => {
                 let track = self
                     .tracks

@@ -1,12 +1,17 @@
-//! Connection quality per participant, from samples of its signaling connection's QUIC path
-//! (round-trip time and packet loss) that the driver takes every few seconds.
+//! Connection quality per participant, from two sources:
+//! - samples of its signaling connection's QUIC path (round-trip time and packet loss) that the
+//!   driver takes every few seconds;
+//! - the media handler's reports of how media reaches it as a subscriber (frames dropped because
+//!   its link could not keep up, and whether its link holds it below the layers it wants).
 //!
-//! | level | when |
-//! |---|---|
-//! | excellent | RTT < 100 ms and loss < 2 % |
-//! | good | RTT < 300 ms and loss < 10 % |
-//! | poor | otherwise |
-//! | lost | reconnecting (no connection now) |
+//! | level | path | media |
+//! |---|---|---|
+//! | excellent | RTT < 100 ms and loss < 2 % | drops < 2 % and not held to lower layers |
+//! | good | RTT < 300 ms and loss < 10 % | drops < 10 % |
+//! | poor | otherwise | otherwise |
+//! | lost | reconnecting (no connection now) | |
+//!
+//! The level is the worse of the two; the loss reported is the higher.
 //!
 //! Everyone is told when a participant's level changes (`ConnectionQuality`); a joiner gets
 //! every known level right after `Joined`.
@@ -29,6 +34,32 @@ pub struct Quality {
     level: Option<Level>,
     rtt_ms: u32,
     loss: f32,
+    path: Option<Level>,
+    /// Last media report: (drop fraction, held below wanted layers).
+    media: Option<(f32, bool)>,
+}
+
+/// The level for a subscriber's media drop fraction and whether its link holds it to lower
+/// layers.
+pub fn classify_media(loss: f32, constrained: bool) -> Level {
+    if loss < 0.02 && !constrained {
+        Level::Excellent
+    } else if loss < 0.10 {
+        Level::Good
+    } else {
+        Level::Poor
+    }
+}
+
+/// Worse of two levels.
+fn worse(a: Level, b: Level) -> Level {
+    let rank = |l: Level| match l {
+        Level::Excellent => 3,
+        Level::Good => 2,
+        Level::Poor => 1,
+        _ => 0,
+    };
+    if rank(a) <= rank(b) { a } else { b }
 }
 
 /// The level for a round-trip time and a loss fraction.
@@ -48,7 +79,7 @@ impl Quality {
             participant_id: id.to_string(),
             quality: self.level? as i32,
             rtt_ms: self.rtt_ms,
-            loss: self.loss,
+            loss: self.media.map_or(self.loss, |(m, _)| m.max(self.loss)),
         })
     }
 }
@@ -73,7 +104,30 @@ impl Meeting {
         q.last = Some(stats);
         q.rtt_ms = u32::try_from(stats.rtt.as_millis()).unwrap_or(u32::MAX);
         q.loss = loss;
-        let level = classify(stats.rtt, loss);
+        q.path = Some(classify(stats.rtt, loss));
+        self.requalify(participant);
+    }
+
+    /// Takes the media handler's report of how media reaches `participant`.
+    pub(super) fn media_sample(&mut self, participant: ParticipantId, loss: f32, constrained: bool) {
+        let Some(m) = self.members.get_mut(&participant) else { return };
+        if m.away_since.is_some() {
+            return;
+        }
+        m.quality.media = Some((loss, constrained));
+        self.requalify(participant);
+    }
+
+    /// Recomputes `participant`'s level from its samples; tells everyone if it changed.
+    fn requalify(&mut self, participant: ParticipantId) {
+        let Some(m) = self.members.get_mut(&participant) else { return };
+        let q = &mut m.quality;
+        let media = q.media.map(|(loss, constrained)| classify_media(loss, constrained));
+        let level = match (q.path, media) {
+            (Some(p), Some(m)) => worse(p, m),
+            (Some(l), None) | (None, Some(l)) => l,
+            (None, None) => return,
+        };
         if q.level == Some(level) {
             return;
         }

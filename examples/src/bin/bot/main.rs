@@ -7,17 +7,32 @@
 //!     --url http://127.0.0.1:8080 --token T --publish --seconds 10 --expect-peers 2
 //! ```
 //!
+//! With `--media-fixtures examples/fixtures` it publishes real VP8 video and Opus audio instead
+//! (looping the committed clips, see `examples/fixtures/README.md`), so browsers can decode and
+//! render it. Received frames are checked by their track's codec: synthetic payloads by their
+//! checksum, VP8 and Opus structurally (VP8 frame tag, keyframe start code and size; Opus TOC
+//! byte and frame lengths), other codecs not at all. With `--e2ee-passphrase` the bot encrypts
+//! what it publishes and decrypts what it receives (SFrame, the same passphrase derivation as
+//! the browser client); frames that do not decrypt are counted, not verified.
+//!
 //! Exits non-zero if fewer than `--expect-peers` peers delivered verified audio and video, or if
 //! any frame failed verification.
 
+mod check;
+mod fixtures;
+mod media;
+
 use std::collections::HashMap;
+use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use clap::Parser;
+use dark_tower_client::e2ee::{KeyProvider, KeyProviderOptions, PassphraseParams};
 use dark_tower_client::{
-    ClientError, ConnectOptions, LocalTrack, OutgoingFrame, ParticipantId, RoomEvent, TrackAlias,
-    TrackOptions, TrackSource, connect, synthetic,
+    ClientError, ConnectOptions, LocalTrack, OutgoingFrame, ParticipantId, RoomEvent, TrackAlias, TrackId,
+    TrackInfo, TrackKind, TrackOptions, TrackSource, connect, synthetic,
 };
 use tokio::time::{Instant, MissedTickBehavior};
 
@@ -75,6 +90,14 @@ struct Args {
     /// Mute every remote microphone as soon as it is published (host).
     #[arg(long)]
     mute_others: bool,
+    /// Publish real VP8 video and Opus audio, looping `video.ivf`, `audio.opus` and (optional)
+    /// `audio.levels` from this directory (e.g. examples/fixtures), instead of synthetic media.
+    #[arg(long, value_name = "DIR")]
+    media_fixtures: Option<PathBuf>,
+    /// End-to-end encryption with this shared passphrase (key index 0; PBKDF2 with the default
+    /// salt and iterations of docs/E2EE.md §3.1, as the browser client uses).
+    #[arg(long, value_name = "PASSPHRASE")]
+    e2ee_passphrase: Option<String>,
 }
 
 fn now_us() -> u64 {
@@ -167,6 +190,10 @@ struct PeerStats {
     video: u64,
     audio: u64,
     bad: u64,
+    /// Frames of codecs the bot has no check for.
+    unchecked: u64,
+    /// Frames that did not decrypt (E2EE): neither verified nor bad.
+    undecryptable: u64,
     lost: u64,
     latencies_us: Vec<u64>,
     /// Last sequence number per (track alias, layer).
@@ -174,8 +201,10 @@ struct PeerStats {
 }
 
 impl PeerStats {
-    fn record(&mut self, alias: TrackAlias, layer: u8, seq: u64, latency_us: u64) {
-        if let Some(prev) = self.last.insert((alias, layer), seq)
+    /// Records a verified frame; `seq` (synthetic payloads only) counts gaps as losses.
+    fn record(&mut self, alias: TrackAlias, layer: u8, seq: Option<u64>, latency_us: u64) {
+        if let Some(seq) = seq
+            && let Some(prev) = self.last.insert((alias, layer), seq)
             && seq > prev + 1
         {
             self.lost += seq - prev - 1;
@@ -203,7 +232,29 @@ async fn main() -> ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
-    let options = ConnectOptions { client_detail: "bot".into(), ..ConnectOptions::default() };
+    let fixtures = match &args.media_fixtures {
+        None => None,
+        Some(dir) => match fixtures::MediaFixtures::load(dir) {
+            Ok(f) => Some(f),
+            Err(e) => {
+                eprintln!("bot: cannot read the media fixtures in {}: {e}", dir.display());
+                return ExitCode::from(2);
+            }
+        },
+    };
+    let e2ee = match &args.e2ee_passphrase {
+        None => None,
+        Some(passphrase) => {
+            let mut keys = KeyProvider::new(KeyProviderOptions::default());
+            let params = PassphraseParams::default();
+            if let Err(e) = keys.set_shared_passphrase(std::time::Instant::now(), 0, passphrase, &params) {
+                eprintln!("bot: bad E2EE passphrase: {e}");
+                return ExitCode::from(2);
+            }
+            Some(Arc::new(Mutex::new(keys)))
+        }
+    };
+    let options = ConnectOptions { client_detail: "bot".into(), e2ee, ..ConnectOptions::default() };
     let mut room = match connect(&args.url, &args.token, options).await {
         Ok(r) => r,
         Err(e) => {
@@ -230,8 +281,15 @@ async fn main() -> ExitCode {
     }
     let mut identities: HashMap<ParticipantId, String> =
         room.remote_participants().into_iter().map(|p| (p.id, p.identity)).collect();
-    let (sender, mic) = if args.publish {
-        match publish(&room, args.seconds).await {
+    let mut tracks: HashMap<TrackId, TrackInfo> =
+        room.remote_participants().into_iter().flat_map(|p| p.tracks).map(|t| (t.id, t)).collect();
+    let published = match fixtures {
+        Some(f) => Some(media::publish(&room, f, args.seconds).await),
+        None if args.publish => Some(publish(&room, args.seconds).await),
+        None => None,
+    };
+    let (sender, mic) = if let Some(published) = published {
+        match published {
             Ok((task, mic)) => (Some(task), Some(mic)),
             Err(e) => {
                 eprintln!("bot: cannot publish: {e}");
@@ -309,7 +367,17 @@ async fn main() -> ExitCode {
             None => break,
             Some(RoomEvent::ParticipantJoined(p)) => {
                 moderate_newcomer(&room, &args, &p).await;
+                tracks.extend(p.tracks.iter().map(|t| (t.id, t.clone())));
                 identities.insert(p.id, p.identity);
+            }
+            Some(RoomEvent::TrackPublished { participant, track }) => {
+                if args.mute_others && track.source == TrackSource::Microphone {
+                    match room.mute_participant_track(participant, track.id).await {
+                        Ok(()) => eprintln!("bot: muted the microphone of {participant}"),
+                        Err(e) => eprintln!("bot: muting {participant} failed: {e}"),
+                    }
+                }
+                tracks.insert(track.id, track);
             }
             Some(RoomEvent::LobbyUpdated(waiting)) if args.admit_all => {
                 for w in waiting {
@@ -319,34 +387,44 @@ async fn main() -> ExitCode {
                     }
                 }
             }
-            Some(RoomEvent::TrackPublished { participant, track })
-                if args.mute_others && track.source == TrackSource::Microphone =>
-            {
-                match room.mute_participant_track(participant, track.id).await {
-                    Ok(()) => eprintln!("bot: muted the microphone of {participant}"),
-                    Err(e) => eprintln!("bot: muting {participant} failed: {e}"),
-                }
-            }
             Some(RoomEvent::Frame(f)) => {
                 let Some(pid) = f.participant else { continue };
                 let s = peers.entry(pid).or_default();
                 if s.identity.is_empty() {
                     s.identity = identities.get(&pid).cloned().unwrap_or_default();
                 }
-                match synthetic::verify(&f.payload) {
-                    Ok(v) => {
-                        if f.datagram {
-                            s.audio += 1;
-                        } else {
-                            s.video += 1;
+                let Some(track) = f.track.and_then(|t| tracks.get(&t)) else {
+                    s.unchecked += 1;
+                    continue;
+                };
+                let video = track.kind == TrackKind::Video;
+                match check::received(&track.codec, video, f.header.keyframe, &f.payload) {
+                    Ok((kind, seq)) => {
+                        match kind {
+                            check::Verified::Video => s.video += 1,
+                            check::Verified::Audio => s.audio += 1,
+                            check::Verified::Unchecked => {
+                                s.unchecked += 1;
+                                continue;
+                            }
                         }
                         let latency = now_us().saturating_sub(f.header.capture_ts_us);
-                        s.record(f.header.track_alias, f.header.spatial_id, v.seq, latency);
+                        s.record(f.header.track_alias, f.header.spatial_id, seq, latency);
                     }
                     Err(e) => {
                         s.bad += 1;
-                        eprintln!("bot: bad frame from {pid}: {e}");
+                        eprintln!("bot: bad {} frame from {pid}: {e}", track.codec);
                     }
+                }
+            }
+            Some(RoomEvent::EncryptionError { participant: Some(pid), error, .. }) => {
+                let s = peers.entry(pid).or_default();
+                if s.identity.is_empty() {
+                    s.identity = identities.get(&pid).cloned().unwrap_or_default();
+                }
+                s.undecryptable += 1;
+                if s.undecryptable == 1 {
+                    eprintln!("bot: cannot decrypt a frame from {pid}: {error}");
                 }
             }
             Some(RoomEvent::DataReceived { from: Some(from), .. }) => {
@@ -379,6 +457,8 @@ async fn main() -> ExitCode {
             "audio_frames": s.audio,
             "lost": s.lost,
             "bad": s.bad,
+            "unchecked": s.unchecked,
+            "undecryptable": s.undecryptable,
             "latency_ms": { "p50": s.percentile(0.5), "p99": s.percentile(0.99), "max": s.percentile(1.0) },
             "verified": ok,
             "data_messages": data_received.get(pid).copied().unwrap_or(0),

@@ -157,6 +157,10 @@ struct Subscription {
     bytes: u64,
 }
 
+/// A down-switch replays the lower layer's cached group only if it holds at most this many
+/// frames: a longer replay would load the congested link with stale frames.
+const SWITCH_REPLAY_FRAMES: usize = 8;
+
 /// Groups per subscription that may be in flight at once.
 const ADMITTED_GROUPS: usize = 4;
 
@@ -732,13 +736,17 @@ impl Router {
     }
 
     /// A subscriber whose link cap fell below the layer it receives switches at once if the
-    /// lower layer's current group is cached (cheap, and relieves its link now).
+    /// lower layer's current group is cached and short (a few frames since its keyframe: cheap,
+    /// and relieves its link now); otherwise at that layer's next keyframe, which is requested.
     fn switch_down_from_cache(&mut self, alias: TrackAlias, subscriber: ParticipantId) {
         let Some(session) = self.participants.get(&subscriber).and_then(|p| p.session) else { return };
         let Some(track) = self.tracks.get(&alias) else { return };
         let Some(sub) = track.subscribers.get(&subscriber) else { return };
         let target = track.target_layer(sub);
         if sub.relay.is_some() || sub.layer.is_none_or(|l| l <= target) {
+            return;
+        }
+        if track.groups[target as usize].frames.len() > SWITCH_REPLAY_FRAMES {
             return;
         }
         self.replay(alias, subscriber, session, target);

@@ -96,6 +96,8 @@ pub(super) async fn run(handler: Arc<MediaHandler>, meeting: MeetingName, mut rx
 /// How often each session's egress is measured for the router's link estimate.
 const LINK_INTERVAL: Duration = Duration::from_millis(250);
 
+// Lives on the stack for one loop turn; boxing the message would cost an allocation per frame.
+#[allow(clippy::large_enum_variant)]
 enum Wake {
     Msg(ActorMsg),
     Timer,

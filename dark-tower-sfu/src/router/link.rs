@@ -34,9 +34,9 @@ pub struct LinkReport {
 }
 
 /// Queued data above this much sending time means congestion.
-pub const BACKLOG: Duration = Duration::from_millis(250);
+pub const BACKLOG: Duration = Duration::from_millis(200);
 /// ... but never less than this many bytes (a keyframe burst is not congestion).
-pub const MIN_BACKLOG_BYTES: u64 = 96 * 1024;
+pub const MIN_BACKLOG_BYTES: u64 = 16 * 1024;
 /// The estimate after congestion, relative to the measured throughput.
 pub const DECREASE: f64 = 0.85;
 /// Growth of the estimate after a clear hold time.

@@ -12,6 +12,8 @@ use dark_tower_core::ids::{MeetingName, ParticipantId, TrackAlias, TrackId};
 use dark_tower_core::track::TrackKind;
 use dark_tower_sfu::{Input, Output, Router, SessionId, Via};
 
+pub mod net;
+
 /// The meeting every router test is about.
 pub fn meeting() -> MeetingName {
     MeetingName::new("router-test").expect("valid meeting name")

@@ -99,6 +99,30 @@ impl Collector for ServerCollector {
         )?;
         counter(
             &mut enc,
+            "dark_tower_media_streams_reset",
+            "Group streams reset because a subscriber fell behind and the group went stale",
+            load(&c.streams_reset),
+        )?;
+        counter(
+            &mut enc,
+            "dark_tower_media_layer_downgrades",
+            "Subscriptions moved to a lower layer because the subscriber's link could not keep up",
+            load(&c.layer_downgrades),
+        )?;
+        counter(
+            &mut enc,
+            "dark_tower_media_layer_upgrades",
+            "Subscriptions moved back to a higher layer when the subscriber's link allowed it",
+            load(&c.layer_upgrades),
+        )?;
+        gauge(
+            &mut enc,
+            "dark_tower_media_constrained_subscribers",
+            "Subscribers whose link holds them below the layers they want",
+            c.constrained_subscribers.load(Ordering::Relaxed),
+        )?;
+        counter(
+            &mut enc,
             "dark_tower_media_bad_datagrams",
             "Datagrams that did not decode",
             load(&c.bad_datagrams),
@@ -159,6 +183,26 @@ pub fn registry(
         "From a participant's Join to its Joined (lobby waits included)",
         Unit::Seconds,
         joins,
+    );
+    // Subscriber links, sampled every few seconds each: RTT 1 ms .. ~8 s, throughput
+    // 16 kbit/s .. ~500 Mbit/s.
+    let rtt = Histogram::new(exponential_buckets(0.001, 2.0, 14));
+    let throughput = Histogram::new(exponential_buckets(16_000.0, 2.0, 16));
+    let (r2, t2) = (rtt.clone(), throughput.clone());
+    mh.observe_links(Arc::new(move |s| {
+        r2.observe(s.rtt.as_secs_f64());
+        t2.observe(s.throughput_bps as f64);
+    }));
+    r.register_with_unit(
+        "dark_tower_media_subscriber_rtt",
+        "Round-trip time of subscribers' media sessions, sampled per subscriber every 2 s",
+        Unit::Seconds,
+        rtt,
+    );
+    r.register(
+        "dark_tower_media_subscriber_throughput_bits_per_second",
+        "Send rate to subscribers, sampled per subscriber every 2 s",
+        throughput,
     );
     let rest: RestLatency = Family::new_with_constructor(rest_histogram);
     r.register_with_unit(

@@ -101,12 +101,15 @@ fn finish(
     identity: &Identity,
     idle_timeout: Duration,
 ) -> Result<wtransport::ServerConfig, String> {
-    Ok(builder
+    let mut config = builder
         .with_identity(identity.clone_identity())
         .keep_alive_interval(Some(idle_timeout / 3))
         .max_idle_timeout(Some(idle_timeout))
         .map_err(|_| "idle_timeout out of range".to_owned())?
-        .build())
+        .build();
+    let transport = dark_tower_core::transport::wt::transport_config(idle_timeout / 3, idle_timeout, true)?;
+    config.quic_config_mut().transport_config(Arc::new(transport));
+    Ok(config)
 }
 
 /// Reloads the certificate files into running endpoints: new connections get the new

@@ -172,6 +172,37 @@ impl Default for Liveness {
     }
 }
 
+/// Unidirectional streams a peer may have open towards us at once. quinn's default (100) is too
+/// few for a subscriber of many tracks, which receives up to two group streams per video track.
+pub const MAX_INCOMING_UNI_STREAMS: u32 = 1024;
+
+/// Bytes of stream data a media handler lets the transport buffer per connection (quinn's default
+/// is 10 MB). Media waiting beyond this stays in the SFU's own egress queue, where stale groups
+/// can still be dropped; it allows 20 Mbit/s per subscriber at 200 ms RTT.
+pub const SERVER_SEND_WINDOW: u64 = 512 * 1024;
+
+/// Datagrams the transport may buffer per connection before dropping the oldest (quinn's
+/// default is 1 MB, minutes of audio): late audio is worthless.
+pub const SERVER_DATAGRAM_BUFFER: usize = 64 * 1024;
+
+/// The QUIC transport settings of Dark Tower endpoints: keep-alive, idle timeout, room for many
+/// media streams; `server` also bounds the send buffers (see [`SERVER_SEND_WINDOW`]).
+pub fn transport_config(
+    keep_alive: Duration,
+    idle_timeout: Duration,
+    server: bool,
+) -> Result<wtransport::config::QuicTransportConfig, String> {
+    let mut tc = wtransport::config::QuicTransportConfig::default();
+    tc.keep_alive_interval(Some(keep_alive));
+    tc.max_idle_timeout(Some(idle_timeout.try_into().map_err(|_| "idle timeout out of range".to_owned())?));
+    tc.max_concurrent_uni_streams(MAX_INCOMING_UNI_STREAMS.into());
+    if server {
+        tc.send_window(SERVER_SEND_WINDOW);
+        tc.datagram_send_buffer_size(SERVER_DATAGRAM_BUFFER);
+    }
+    Ok(tc)
+}
+
 /// Opens a client session to `url`, pinning `certificate_sha256` (hex) when not empty and
 /// otherwise validating against the system roots.
 pub async fn connect(url: &str, certificate_sha256: &[String]) -> Result<WtSession, ConnectError> {
@@ -186,7 +217,7 @@ pub async fn connect_with(
 ) -> Result<WtSession, ConnectError> {
     let builder = ClientConfig::builder().with_bind_default();
     let idle = Some(liveness.idle_timeout);
-    let config = if certificate_sha256.is_empty() {
+    let mut config = if certificate_sha256.is_empty() {
         builder
             .with_native_certs()
             .keep_alive_interval(Some(liveness.keep_alive))
@@ -209,6 +240,9 @@ pub async fn connect_with(
             .map_err(|e| ConnectError::Unreachable(e.to_string()))?
             .build()
     };
+    let transport = transport_config(liveness.keep_alive, liveness.idle_timeout, false)
+        .map_err(ConnectError::Unreachable)?;
+    config.quic_config_mut().transport_config(std::sync::Arc::new(transport));
     let endpoint = Endpoint::client(config).map_err(|e| ConnectError::Unreachable(e.to_string()))?;
     match endpoint.connect(url).await {
         Ok(c) => Ok(WtSession(c)),

@@ -133,6 +133,9 @@ async fn drain(
                 }
             }
             Output::Report(f) => {
+                if let (Feedback::SubscriberStats(s), Some(observe)) = (&f, handler.link_observer.get()) {
+                    observe(s);
+                }
                 if let Some(feedback) = handler.feedback.get() {
                     feedback.report(report(meeting, f)).await;
                 }

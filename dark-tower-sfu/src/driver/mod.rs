@@ -99,8 +99,12 @@ pub struct MediaHandler {
     next_session: AtomicU64,
     counters: Arc<HandlerCounters>,
     feedback: OnceLock<Arc<dyn MediaFeedback>>,
+    link_observer: OnceLock<LinkObserver>,
     me: Weak<MediaHandler>,
 }
+
+/// Called with every subscriber's link stats as they are reported (for metrics).
+pub type LinkObserver = Arc<dyn Fn(&SubscriberStats) + Send + Sync>;
 
 impl std::fmt::Debug for MediaHandler {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -117,6 +121,7 @@ impl MediaHandler {
             next_session: AtomicU64::new(1),
             counters: Arc::default(),
             feedback: OnceLock::new(),
+            link_observer: OnceLock::new(),
             me: me.clone(),
         })
     }
@@ -125,6 +130,12 @@ impl MediaHandler {
     /// calls are ignored and return false.
     pub fn set_feedback(&self, feedback: Arc<dyn MediaFeedback>) -> bool {
         self.feedback.set(feedback).is_ok()
+    }
+
+    /// Calls `observer` with each subscriber's link stats as they are reported to the meeting
+    /// controller (every [`crate::router::STATS_INTERVAL`]). Set once; later calls return false.
+    pub fn observe_links(&self, observer: LinkObserver) -> bool {
+        self.link_observer.set(observer).is_ok()
     }
 
     /// Live counters.

@@ -262,3 +262,31 @@ export function events(page) {
 export function waitForEvent(page, entry, timeout = TIMEOUT) {
   return page.waitForFunction((e) => window.dtDemo?.events.includes(e) ?? false, entry, { timeout, polling: 50 });
 }
+
+/**
+ * Waits until `page` decoded more than `n` audio frames of `identity` and its tile shows a
+ * decoded level above silence; resolves with that level.
+ * @param {import("playwright-core").Page} page
+ * @param {string} identity
+ * @param {number} n
+ */
+export async function expectDecodedAudio(page, identity, n) {
+  await page.waitForFunction(
+    ([id, min]) => {
+      const p = window.dtDemo?.room.remoteParticipants.get(id);
+      return [...(p?.trackPublications.values() ?? [])].some((pub) => pub.kind === "audio" && (pub.track?.stats.framesOutput ?? 0) > min);
+    },
+    /** @type {[string, number]} */ ([identity, n]),
+    { timeout: TIMEOUT, polling: 100 },
+  );
+  const level = await page.waitForFunction(
+    (sel) => {
+      const t = document.querySelector(sel);
+      const v = Number(t instanceof HTMLElement ? t.dataset.audioLevel : 0);
+      return v > 0.02 ? v : false;
+    },
+    `.tile[data-identity="${identity}"][data-source="camera"]`,
+    { timeout: TIMEOUT, polling: 50 },
+  );
+  return /** @type {number} */ (await level.jsonValue());
+}

@@ -15,8 +15,10 @@
 //! what it publishes and decrypts what it receives (SFrame, the same passphrase derivation as
 //! the browser client); frames that do not decrypt are counted, not verified.
 //!
-//! Exits non-zero if fewer than `--expect-peers` peers delivered verified audio and video, or if
-//! any frame failed verification.
+//! It stays `--seconds` or until Ctrl-C (SIGINT), prints "bot: verified media from IDENTITY" on
+//! stderr as soon as a peer has delivered verified audio and video (tests wait for that line),
+//! then one JSON line per peer on stdout. Exits non-zero if fewer than `--expect-peers` peers
+//! delivered verified audio and video, or if any frame failed verification.
 
 mod check;
 mod fixtures;
@@ -54,6 +56,10 @@ struct Args {
     /// Fail unless this many peers delivered verified audio and video.
     #[arg(long, default_value_t = 0)]
     expect_peers: usize,
+    /// A peer counts as verified once it delivered at least this many verified video frames
+    /// and as many audio frames (and none failed its check).
+    #[arg(long, default_value_t = 1)]
+    min_frames: u64,
     /// Send this text as a reliable data message on topic "chat" once per second.
     #[arg(long)]
     data: Option<String>,
@@ -196,11 +202,19 @@ struct PeerStats {
     undecryptable: u64,
     lost: u64,
     latencies_us: Vec<u64>,
+    /// [`PeerStats::verified`] was printed.
+    announced: bool,
     /// Last sequence number per (track alias, layer).
     last: HashMap<(TrackAlias, u8), u64>,
 }
 
 impl PeerStats {
+    /// At least `min_frames` verified audio and video frames arrived, and no frame failed its
+    /// check.
+    fn verified(&self, min_frames: u64) -> bool {
+        self.video >= min_frames && self.audio >= min_frames && self.bad == 0
+    }
+
     /// Records a verified frame; `seq` (synthetic payloads only) counts gaps as losses.
     fn record(&mut self, alias: TrackAlias, layer: u8, seq: Option<u64>, latency_us: u64) {
         if let Some(seq) = seq
@@ -307,12 +321,21 @@ async fn main() -> ExitCode {
     let mut locked = false;
     let mut data_received: HashMap<ParticipantId, u64> = HashMap::new();
     let deadline = Instant::now() + Duration::from_secs(args.seconds);
+    // Ctrl-C (SIGINT) ends the run early, with the report as at the deadline.
+    let interrupted = tokio::signal::ctrl_c();
+    tokio::pin!(interrupted);
     let mut peers: HashMap<ParticipantId, PeerStats> = HashMap::new();
     let mut disconnected = None;
+    let mut stopped_early = false;
     loop {
         let ev = tokio::select! {
             ev = room.next_event() => ev,
             _ = tokio::time::sleep_until(deadline) => break,
+            _ = &mut interrupted => {
+                eprintln!("bot: interrupted");
+                stopped_early = true;
+                break;
+            }
             _ = data_tick.tick() => {
                 let elapsed = start.elapsed().as_secs();
                 if let Some(text) = &args.data {
@@ -410,6 +433,10 @@ async fn main() -> ExitCode {
                         }
                         let latency = now_us().saturating_sub(f.header.capture_ts_us);
                         s.record(f.header.track_alias, f.header.spatial_id, seq, latency);
+                        if !s.announced && s.verified(args.min_frames) {
+                            s.announced = true;
+                            eprintln!("bot: verified media from {}", s.identity);
+                        }
                     }
                     Err(e) => {
                         s.bad += 1;
@@ -438,16 +465,19 @@ async fn main() -> ExitCode {
         }
     }
     if let Some(task) = sender {
+        if stopped_early {
+            task.abort();
+        }
         match task.await {
             Ok(Err(e)) => eprintln!("bot: publishing stopped: {e}"),
-            Err(e) => eprintln!("bot: publisher task failed: {e}"),
-            Ok(Ok(())) => {}
+            Err(e) if !e.is_cancelled() => eprintln!("bot: publisher task failed: {e}"),
+            Ok(Ok(())) | Err(_) => {}
         }
     }
     let mut verified_peers = 0;
     let mut any_bad = false;
     for (pid, s) in &peers {
-        let ok = s.video > 0 && s.audio > 0 && s.bad == 0;
+        let ok = s.verified(args.min_frames);
         verified_peers += usize::from(ok);
         any_bad |= s.bad > 0;
         let line = serde_json::json!({

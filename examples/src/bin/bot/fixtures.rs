@@ -363,6 +363,72 @@ mod tests {
         assert!(parse_levels("loud\n").is_err());
     }
 
+    /// The first bits of a SILK frame with RFC 6716's range decoder (§4.1): enough to read
+    /// the VAD and LBRR (in-band FEC) flags of a mono SILK-only packet (§4.2.3).
+    struct RangeDecoder<'a> {
+        buf: &'a [u8],
+        pos: usize,
+        rem: u32,
+        rng: u32,
+        val: u32,
+    }
+
+    impl<'a> RangeDecoder<'a> {
+        fn new(buf: &'a [u8]) -> Self {
+            let mut d = Self { buf, pos: 0, rem: 0, rng: 128, val: 0 };
+            d.rem = d.byte();
+            d.val = 127 - (d.rem >> 1);
+            d.normalize();
+            d
+        }
+
+        fn byte(&mut self) -> u32 {
+            let b = self.buf.get(self.pos).copied().unwrap_or(0);
+            self.pos += 1;
+            u32::from(b)
+        }
+
+        fn normalize(&mut self) {
+            while self.rng <= 1 << 23 {
+                self.rng <<= 8;
+                let sym = ((self.rem << 8) | {
+                    self.rem = self.byte();
+                    self.rem
+                }) >> 1;
+                self.val = ((self.val << 8) + (255 & !sym)) & ((1 << 31) - 1);
+            }
+        }
+
+        /// `ec_dec_bit_logp`.
+        fn bit(&mut self, logp: u32) -> bool {
+            let s = self.rng >> logp;
+            let one = self.val < s;
+            if one {
+                self.rng = s;
+            } else {
+                self.val -= s;
+                self.rng -= s;
+            }
+            self.normalize();
+            one
+        }
+    }
+
+    #[test]
+    fn committed_opus_fixture_carries_in_band_fec() {
+        let f = MediaFixtures::load(&fixtures_dir()).expect("examples/fixtures loads");
+        let mut lbrr = 0;
+        for p in &f.audio.packets {
+            let info = check::opus(p).expect("checked at load");
+            assert!(info.config < 12 && info.frames == 1, "SILK-only, one frame per packet: {info:?}");
+            let mut d = RangeDecoder::new(&p[1..]);
+            let _vad = d.bit(1);
+            lbrr += usize::from(d.bit(1));
+        }
+        // Every packet after the first few carries the previous frame again at low bitrate.
+        assert!(lbrr * 2 > f.audio.packets.len(), "{lbrr} of {} packets carry LBRR", f.audio.packets.len());
+    }
+
     #[test]
     fn committed_fixtures_load_and_match_their_description() {
         let f = MediaFixtures::load(&fixtures_dir()).expect("examples/fixtures loads");

@@ -578,6 +578,7 @@ impl Router {
         let Some(&participant) = self.sessions.get(&session) else { return };
         let constrained = self.constrained(participant);
         let Some(p) = self.participants.get_mut(&participant) else { return };
+        let lost = report.dropped_frames > p.link.report.dropped_frames;
         let changed = p.link.update(now, report);
         let due = p.link.stats_at.is_none_or(|(t, _, _)| now.saturating_duration_since(t) >= STATS_INTERVAL);
         if due {
@@ -597,6 +598,26 @@ impl Router {
         if changed {
             self.allocate(participant);
             self.report_wanted_layers();
+        }
+        if lost {
+            // Its egress gave up groups: it waits for keyframes to recover; ask for them now
+            // rather than at the publisher's next scheduled one.
+            let mut waiting: Vec<TrackAlias> = self
+                .tracks
+                .iter()
+                .filter(|(_, t)| t.kind == TrackKind::Video && t.subscribers.contains_key(&participant))
+                .map(|(a, _)| *a)
+                .collect();
+            waiting.sort_unstable();
+            for alias in waiting {
+                let target = self.tracks[&alias]
+                    .subscribers
+                    .get(&participant)
+                    .map(|s| s.target(self.tracks[&alias].layers));
+                if let Some(layer) = target {
+                    self.request_keyframe(alias, layer);
+                }
+            }
         }
     }
 

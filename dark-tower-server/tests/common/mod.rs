@@ -2,6 +2,9 @@
 //! the OS, and tokens signed with its development key.
 #![allow(dead_code)]
 
+pub mod media_node;
+pub mod throttle;
+
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime};
 

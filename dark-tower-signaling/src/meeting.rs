@@ -396,12 +396,25 @@ impl Meeting {
         self.effects.push_back(Effect::Close { participant, code: Some(code), reason: reason.into() });
     }
 
+    /// Sends `message` to each of `to`. Their resume logs share one copy of it (a broadcast
+    /// kept once per recipient made the meeting's logs grow as N²).
+    fn send_each(&mut self, to: impl IntoIterator<Item = ParticipantId>, message: S) {
+        let shared = std::sync::Arc::new(server(0, message));
+        for p in to {
+            let Some(m) = self.members.get_mut(&p) else { continue };
+            let seq = m.log.record_shared(&shared);
+            if m.away_since.is_some() {
+                continue;
+            }
+            let message = Box::new(sig::ServerMessage { seq, ..(*shared).clone() });
+            self.effects.push_back(Effect::Send { to: p, message });
+        }
+    }
+
     /// Sends `message` to every member except `except`.
     fn broadcast(&mut self, except: ParticipantId, message: S) {
         let to: Vec<_> = self.members.keys().copied().filter(|p| *p != except).collect();
-        for p in to {
-            self.send(p, 0, message.clone());
-        }
+        self.send_each(to, message);
     }
 
     fn info(&self) -> sig::MeetingInfo {

@@ -159,9 +159,7 @@ impl Meeting {
                     by_participant_id: String::new(),
                 });
                 let everyone: Vec<_> = self.members.keys().copied().collect();
-                for p in everyone {
-                    self.send(p, 0, event.clone());
-                }
+                self.send_each(everyone, event);
                 Ok(AdminReply::Done)
             }
             AdminCommand::Update { identity, update } => {

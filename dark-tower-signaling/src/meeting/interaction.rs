@@ -46,9 +46,7 @@ impl Meeting {
         });
         // Everyone but the requester, who has its Ack; a muted participant learns it was muted.
         let to: Vec<_> = self.members.keys().copied().filter(|p| *p != requester).collect();
-        for p in to {
-            self.send(p, 0, event.clone());
-        }
+        self.send_each(to, event);
     }
 
     pub(super) fn data(&mut self, from: ParticipantId, rid: u32, d: sig::SendData) {
@@ -112,9 +110,7 @@ impl Meeting {
         self.send(from, rid, S::Ack(sig::Ack {}));
         let msg = S::MeetingUpdated(sig::MeetingUpdated { meeting: Some(self.info()) });
         let others: Vec<_> = self.members.keys().copied().filter(|p| *p != from).collect();
-        for p in others {
-            self.send(p, 0, msg.clone());
-        }
+        self.send_each(others, msg);
     }
 
     pub(super) fn update_participant(&mut self, from: ParticipantId, rid: u32, u: sig::UpdateParticipant) {
@@ -216,9 +212,7 @@ impl Meeting {
                 participant: Some(self.participant_proto(target, m)),
             });
             let everyone: Vec<_> = self.members.keys().copied().collect();
-            for p in everyone {
-                self.send(p, 0, msg.clone());
-            }
+            self.send_each(everyone, msg);
         }
     }
 
@@ -275,9 +269,7 @@ impl Meeting {
                         .collect(),
                 });
                 let everyone: Vec<_> = self.members.keys().copied().collect();
-                for p in everyone {
-                    self.send(p, 0, msg.clone());
-                }
+                self.send_each(everyone, msg);
             }
         }
     }

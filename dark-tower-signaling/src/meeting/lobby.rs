@@ -45,9 +45,7 @@ impl Meeting {
             Some(p) => vec![p],
             None => self.members.keys().copied().filter(|p| self.is_moderator(*p)).collect(),
         };
-        for p in moderators {
-            self.send(p, 0, msg.clone());
-        }
+        self.send_each(moderators, msg);
     }
 
     pub(super) fn admit_from_lobby(
@@ -86,9 +84,7 @@ impl Meeting {
         self.send(from, rid, S::Ack(sig::Ack {}));
         let msg = S::MeetingUpdated(sig::MeetingUpdated { meeting: Some(self.info()) });
         let others: Vec<_> = self.members.keys().copied().filter(|p| *p != from).collect();
-        for p in others {
-            self.send(p, 0, msg.clone());
-        }
+        self.send_each(others, msg);
         if !enabled && !self.waiting.is_empty() {
             for (_, req) in std::mem::take(&mut self.waiting) {
                 self.admit(now, req);

@@ -151,9 +151,7 @@ impl Meeting {
         let msg = S::ConnectionQuality(sig::ConnectionQuality { updates: vec![update] });
         // A hidden participant's quality is its own business.
         let to: Vec<_> = if hidden { vec![participant] } else { self.members.keys().copied().collect() };
-        for p in to {
-            self.send(p, 0, msg.clone());
-        }
+        self.send_each(to, msg);
     }
 
     /// Every known level (of visible participants, and its own) to a joiner.

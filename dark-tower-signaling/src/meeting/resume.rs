@@ -9,6 +9,7 @@
 //! resume (its state would be wrong) and must join again.
 
 use std::collections::VecDeque;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use dark_tower_core::PROTOCOL_VERSIONS;
@@ -29,7 +30,9 @@ pub const LOG_MAX_BYTES: usize = 1024 * 1024;
 #[derive(Debug)]
 pub struct Log {
     next_seq: u64,
-    entries: VecDeque<(usize, Box<sig::ServerMessage>)>,
+    /// (sequence number, encoded size, message). A message sent to many members is kept once and
+    /// shared by their logs; its own `seq` field is not used here.
+    entries: VecDeque<(u64, usize, Arc<sig::ServerMessage>)>,
     bytes: usize,
 }
 
@@ -42,17 +45,24 @@ impl Default for Log {
 impl Log {
     /// Numbers `message` and keeps a copy.
     pub(super) fn record(&mut self, message: &mut sig::ServerMessage) {
-        message.seq = self.next_seq;
+        message.seq = self.record_shared(&Arc::new(message.clone()));
+    }
+
+    /// Numbers a message shared with other members' logs and keeps a reference; returns its
+    /// sequence number here.
+    pub(super) fn record_shared(&mut self, message: &Arc<sig::ServerMessage>) -> u64 {
+        let seq = self.next_seq;
         self.next_seq += 1;
-        let size = prost::Message::encoded_len(message);
-        self.entries.push_back((size, Box::new(message.clone())));
+        let size = prost::Message::encoded_len(&**message) + 8;
+        self.entries.push_back((seq, size, Arc::clone(message)));
         self.bytes += size;
         while self.entries.len() > LOG_MAX_MESSAGES || self.bytes > LOG_MAX_BYTES {
             match self.entries.pop_front() {
-                Some((s, _)) => self.bytes -= s,
+                Some((_, s, _)) => self.bytes -= s,
                 None => break,
             }
         }
+        seq
     }
 
     /// The highest sequence number sent (0 if none).
@@ -67,11 +77,17 @@ impl Log {
         if last_seq > self.last_seq() {
             return None;
         }
-        let oldest = self.entries.front().map_or(self.next_seq, |(_, m)| m.seq);
+        let oldest = self.entries.front().map_or(self.next_seq, |(seq, _, _)| *seq);
         if last_seq + 1 < oldest {
             return None;
         }
-        Some(self.entries.iter().filter(|(_, m)| m.seq > last_seq).map(|(_, m)| m.clone()).collect())
+        Some(
+            self.entries
+                .iter()
+                .filter(|(seq, _, _)| *seq > last_seq)
+                .map(|(seq, _, m)| Box::new(sig::ServerMessage { seq: *seq, ..(**m).clone() }))
+                .collect(),
+        )
     }
 }
 
@@ -206,5 +222,30 @@ impl Meeting {
         let Some(m) = self.members.get(&who) else { return };
         let p = self.participant_proto(who, m);
         self.broadcast(who, S::ParticipantUpdated(sig::ParticipantUpdated { participant: Some(p) }));
+    }
+}
+
+#[cfg(test)]
+mod log_tests {
+    use super::*;
+
+    #[test]
+    fn a_broadcast_is_kept_once_however_many_logs_hold_it() {
+        let shared = Arc::new(server(0, S::Ack(sig::Ack {})));
+        let mut logs: Vec<Log> = (0..50).map(|_| Log::default()).collect();
+        // Each log is at a different point of its own numbering.
+        for (i, log) in logs.iter_mut().enumerate() {
+            for _ in 0..i % 3 {
+                log.record(&mut server(0, S::Ack(sig::Ack {})));
+            }
+            log.record_shared(&shared);
+        }
+        assert_eq!(Arc::strong_count(&shared), 51, "one copy, 50 references");
+        for (i, log) in logs.iter().enumerate() {
+            let resent = log.after(0).expect("all kept");
+            let seqs: Vec<u64> = resent.iter().map(|m| m.seq).collect();
+            let expected: Vec<u64> = (1..=(i % 3) as u64 + 1).collect();
+            assert_eq!(seqs, expected, "each log resends with its own numbers");
+        }
     }
 }

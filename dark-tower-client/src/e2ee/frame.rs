@@ -10,7 +10,7 @@ use dark_tower_core::codec::media::{HEADER_LEN, MediaHeader};
 use dark_tower_core::ids::ParticipantId;
 
 use super::E2eeError;
-use super::keys::{KeyProvider, SenderKey};
+use super::keys::{KeyProvider, sender_base_key};
 use super::sframe::{SframeHeader, SframeKey};
 
 /// The byte ranges of the 28-byte media header (proto/MEDIA.md §1) that are authenticated as
@@ -67,7 +67,7 @@ pub struct FrameEncryptor {
     local: ParticipantId,
     session_tag: u32,
     next_ctr: Option<u64>,
-    cached: Option<(u64, SenderKey, SframeKey)>,
+    cached: Option<(u8, Vec<u8>, SframeKey)>,
 }
 
 impl std::fmt::Debug for FrameEncryptor {
@@ -107,14 +107,16 @@ impl FrameEncryptor {
         payload: &[u8],
     ) -> Result<Vec<u8>, E2eeError> {
         let ctr = self.next_ctr.ok_or(E2eeError::CounterExhausted)?;
-        let sending = keys.sending_key(self.local).ok_or(E2eeError::NoSendingKey)?;
-        let generation = keys.generation();
+        // Deriving the sending key costs two HKDFs: done only when the key set for this sender
+        // changes, not per frame (compared as the raw key and its index).
+        let (index, raw) = keys.sending_entry(self.local).ok_or(E2eeError::NoSendingKey)?;
         let key = match &self.cached {
-            Some((g, k, key)) if *g == generation && *k == sending => key,
+            Some((i, r, key)) if *i == index && r.as_slice() == raw => key,
             _ => {
-                let kid = sender_kid(self.session_tag, sending.index);
-                let key = SframeKey::derive(keys.cipher_suite(), kid, &sending.base_key);
-                &self.cached.insert((generation, sending, key)).2
+                let base_key = sender_base_key(raw, self.local);
+                let kid = sender_kid(self.session_tag, index);
+                let key = SframeKey::derive(keys.cipher_suite(), kid, &base_key);
+                &self.cached.insert((index, raw.to_vec(), key)).2
             }
         };
         let sealed = key.seal(ctr, &media_metadata(header), payload)?;
@@ -256,6 +258,25 @@ mod tests {
         assert_eq!(dec.decrypt_frame(t0, &k, ALICE, &flagged, &sealed), Err(E2eeError::AuthenticationFailed));
         // Claiming another sender published it: Bob's key differs.
         assert_eq!(dec.decrypt_frame(t0, &k, BOB, &header(), &sealed), Err(E2eeError::AuthenticationFailed));
+    }
+
+    #[test]
+    fn the_sending_key_is_derived_once_and_follows_a_new_key() {
+        let t0 = Instant::now();
+        let mut k = keys(t0);
+        let mut enc = FrameEncryptor::with_state(ALICE, 5, 0);
+        let first = enc.encrypt_frame(&k, &header(), b"x").unwrap();
+        let cached = enc.cached.as_ref().map(|(i, r, _)| (*i, r.clone()));
+        enc.encrypt_frame(&k, &header(), b"x").unwrap();
+        assert_eq!(enc.cached.as_ref().map(|(i, r, _)| (*i, r.clone())), cached, "same key: kept");
+        // A new key (index 1): the next frame uses it, and only a holder of it decrypts.
+        k.set_shared_key(t0, 1, b"another sixteen-byte key!").unwrap();
+        let second = enc.encrypt_frame(&k, &header(), b"x").unwrap();
+        assert_eq!(SframeHeader::decode(&first).unwrap().0.kid, sender_kid(5, 0));
+        assert_eq!(SframeHeader::decode(&second).unwrap().0.kid, sender_kid(5, 1));
+        let mut dec = FrameDecryptor::new();
+        assert_eq!(dec.decrypt_frame(t0, &k, ALICE, &header(), &second).unwrap(), b"x");
+        assert!(dec.decrypt_frame(t0, &keys(t0), ALICE, &header(), &second).is_err());
     }
 
     #[test]

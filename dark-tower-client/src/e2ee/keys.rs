@@ -270,6 +270,7 @@ impl KeyProvider {
 
     /// The key `sender` encrypts with now: its own current key if one is set, else the shared
     /// current key.
+    #[cfg(test)]
     pub(crate) fn sending_key(&self, sender: ParticipantId) -> Option<SenderKey> {
         let entry = self
             .participants
@@ -281,6 +282,16 @@ impl KeyProvider {
             base_key: sender_base_key(&entry.key, sender),
             valid_until: None,
         })
+    }
+
+    /// The raw key `sender` encrypts with now and its index, before per-sender derivation.
+    pub(crate) fn sending_entry(&self, sender: ParticipantId) -> Option<(u8, &[u8])> {
+        let entry = self
+            .participants
+            .get(&sender)
+            .and_then(|r| r.current.as_ref())
+            .or(self.shared.current.as_ref())?;
+        Some((entry.index, &entry.key))
     }
 
     /// The key of `sender` with `index` that a frame may be decrypted with at `now`: the

@@ -297,8 +297,12 @@ async fn main() -> ExitCode {
         room.remote_participants().into_iter().map(|p| (p.id, p.identity)).collect();
     let mut tracks: HashMap<TrackId, TrackInfo> =
         room.remote_participants().into_iter().flat_map(|p| p.tracks).map(|t| (t.id, t)).collect();
+    let mut keyframe_requests = None;
     let published = match fixtures {
-        Some(f) => Some(media::publish(&room, f, args.seconds).await),
+        Some(f) => Some(media::publish(&room, f, args.seconds).await.map(|(publisher, requests)| {
+            keyframe_requests = Some(requests);
+            publisher
+        })),
         None if args.publish => Some(publish(&room, args.seconds).await),
         None => None,
     };
@@ -392,6 +396,11 @@ async fn main() -> ExitCode {
                 moderate_newcomer(&room, &args, &p).await;
                 tracks.extend(p.tracks.iter().map(|t| (t.id, t.clone())));
                 identities.insert(p.id, p.identity);
+            }
+            Some(RoomEvent::KeyframeRequested { track, .. }) => {
+                if let Some(k) = keyframe_requests.as_ref().filter(|k| k.track == track) {
+                    k.request();
+                }
             }
             Some(RoomEvent::TrackPublished { participant, track }) => {
                 if args.mute_others && track.source == TrackSource::Microphone {

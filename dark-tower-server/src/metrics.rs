@@ -85,6 +85,37 @@ impl Collector for ServerCollector {
             "Frames dropped for any reason",
             load(&c.frames_dropped),
         )?;
+        {
+            // Frames dropped, by reason; "congestion" is what subscribers' egress queues gave up
+            // (full queue, abandoned stale groups, shed temporal layers).
+            let by_reason = [
+                ("unknown_track", load(&c.dropped_unknown_track)),
+                ("stale_track", load(&c.dropped_stale_track)),
+                ("bad_layer", load(&c.dropped_bad_layer)),
+                ("not_allowed", load(&c.dropped_not_allowed)),
+                ("bad_datagram", load(&c.bad_datagrams)),
+                (
+                    "congestion",
+                    load(&c.frames_dropped).saturating_sub(
+                        load(&c.dropped_unknown_track)
+                            + load(&c.dropped_stale_track)
+                            + load(&c.dropped_bad_layer)
+                            + load(&c.dropped_not_allowed),
+                    ),
+                ),
+            ];
+            let m = ConstCounter::new(0u64);
+            let mut family = enc.encode_descriptor(
+                "dark_tower_media_frames_dropped_by_reason",
+                "Frames dropped, by reason",
+                None,
+                m.metric_type(),
+            )?;
+            for (reason, value) in by_reason {
+                let labels = [("reason", reason)];
+                ConstCounter::new(value).encode(family.encode_family(&labels)?)?;
+            }
+        }
         counter(
             &mut enc,
             "dark_tower_media_discardable_frames_shed",

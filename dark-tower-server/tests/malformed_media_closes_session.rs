@@ -89,6 +89,15 @@ async fn frame_for_a_track_never_published_closes_with_unknown_track() {
     wire.extend_from_slice(&f.payload);
     send_stream(&mallory.media_session(), &wire).await;
     assert_eq!(closed_code(&mallory.media_session()).await, Some(ErrorCode::UnknownTrack.wire()));
+    assert!(t.server.media.counters().dropped_unknown_track.load(Ordering::Relaxed) >= 1);
+    let metrics = reqwest::get(format!("http://{}/metrics", t.server.admin)).await.expect("scrape");
+    let body = metrics.text().await.expect("body");
+    let line = body
+        .lines()
+        .find(|l| l.starts_with("dark_tower_media_frames_dropped_by_reason_total{reason=\"unknown_track\"}"))
+        .unwrap_or_else(|| panic!("no per-reason drop counter in:\n{body}"));
+    let value: f64 = line.rsplit(' ').next().and_then(|v| v.parse().ok()).expect("a value");
+    assert!(value >= 1.0, "{line}");
     meeting_still_works(&t, "m", &bystander).await;
 }
 

@@ -82,6 +82,13 @@ pub(super) async fn run(handler: Arc<MediaHandler>, meeting: MeetingName, mut rx
             s.dropped_bad_layer + s.dropped_not_allowed + s.dropped_stale_track + s.dropped_unknown_track
         };
         c.frames_dropped.fetch_add(dropped(&now) - dropped(&last), Ordering::Relaxed);
+        c.dropped_unknown_track
+            .fetch_add(now.dropped_unknown_track - last.dropped_unknown_track, Ordering::Relaxed);
+        c.dropped_stale_track
+            .fetch_add(now.dropped_stale_track - last.dropped_stale_track, Ordering::Relaxed);
+        c.dropped_bad_layer.fetch_add(now.dropped_bad_layer - last.dropped_bad_layer, Ordering::Relaxed);
+        c.dropped_not_allowed
+            .fetch_add(now.dropped_not_allowed - last.dropped_not_allowed, Ordering::Relaxed);
         c.layer_downgrades.fetch_add(now.layer_downgrades - last.layer_downgrades, Ordering::Relaxed);
         c.layer_upgrades.fetch_add(now.layer_upgrades - last.layer_upgrades, Ordering::Relaxed);
         last = now;

@@ -74,6 +74,14 @@ pub struct HandlerCounters {
     pub frames_dropped: AtomicU64,
     /// Of those, discardable (temporal-layer) frames shed for subscribers falling behind.
     pub discardable_shed: AtomicU64,
+    /// Of those, frames for a track the sender never published.
+    pub dropped_unknown_track: AtomicU64,
+    /// Of those, late frames of a track the sender unpublished.
+    pub dropped_stale_track: AtomicU64,
+    /// Of those, frames for a layer the track does not have.
+    pub dropped_bad_layer: AtomicU64,
+    /// Of those, frames from a session that may not publish.
+    pub dropped_not_allowed: AtomicU64,
     /// Media sessions closed for misbehaviour.
     pub sessions_closed_for_errors: AtomicU64,
     /// Datagrams that did not decode.

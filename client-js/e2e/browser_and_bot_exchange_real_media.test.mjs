@@ -8,11 +8,12 @@
 // conditions and on the bot's exit, never on fixed sleeps.
 
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
 import { after, before, test } from "node:test";
 
 import { startBot, ensureBotBinary } from "./bot.mjs";
-import { CHROMIUM, cleanupAll, demoOrigin, ensureServerBinary, startServer } from "./harness.mjs";
+import { CHROMIUM, PACKAGE_ROOT, cleanupAll, demoOrigin, ensureServerBinary, startServer } from "./harness.mjs";
 import { TIMEOUT, expectDecodedAudio, expectLiveVideo, joinDemo, remoteStats } from "./pages.mjs";
 
 const MEETING = "e2e-browser-and-bot";
@@ -43,6 +44,8 @@ test("a browser and the Rust bot exchange real VP8 and Opus", { timeout: 240_000
     // ... and decodes its Opus.
     const level = await expectDecodedAudio(browser.page, "bot", 25);
     t.diagnostic(`alice sees the bot ${seen.second.width}x${seen.second.height} (mean ${seen.second.mean.toFixed(1)}), hears level ${level.toFixed(3)}`);
+    mkdirSync(join(PACKAGE_ROOT, "e2e-artifacts"), { recursive: true });
+    await browser.page.screenshot({ path: join(PACKAGE_ROOT, "e2e-artifacts", "browser_and_bot.png") });
     const stats = await remoteStats(browser.page, "bot");
     t.diagnostic(`the bot as alice receives it: ${JSON.stringify(stats)}`);
     for (const s of stats ?? []) assert.equal(s.stats?.errors ?? 0, 0, `decoder errors on the bot's ${s.source}`);

@@ -9,11 +9,12 @@
 // ciphertext. Waits on conditions and on the bot's exit, never on fixed sleeps.
 
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
 import { after, before, test } from "node:test";
 
 import { ensureBotBinary, startBot } from "./bot.mjs";
-import { CHROMIUM, cleanupAll, demoOrigin, ensureServerBinary, startServer } from "./harness.mjs";
+import { CHROMIUM, PACKAGE_ROOT, cleanupAll, demoOrigin, ensureServerBinary, startServer } from "./harness.mjs";
 import { TIMEOUT, events, expectDecodedAudio, expectLiveVideo, joinDemo, remoteStats } from "./pages.mjs";
 
 const MEETING = "e2e-e2ee-browser-and-bot";
@@ -58,6 +59,9 @@ test("a browser and the Rust bot with the same passphrase decrypt each other's m
     assert.deepEqual([seen.second.width, seen.second.height], [320, 240], "the fixture's picture size");
     const level = await expectDecodedAudio(browser.page, "bot", 25);
     t.diagnostic(`alice sees the bot ${seen.second.width}x${seen.second.height} (mean ${seen.second.mean.toFixed(1)}), hears level ${level.toFixed(3)}`);
+
+    mkdirSync(join(PACKAGE_ROOT, "e2e-artifacts"), { recursive: true });
+    await browser.page.screenshot({ path: join(PACKAGE_ROOT, "e2e-artifacts", "e2ee_browser_and_bot.png") });
 
     // What alice received from the bot was encrypted: the bot's tracks say so, and alice's
     // decryptor did the work.

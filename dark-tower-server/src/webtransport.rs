@@ -123,7 +123,8 @@ async fn handle(incoming: IncomingSession, routes: Arc<Routes>) {
                 return request.forbidden().await;
             }
             match request.accept().await {
-                Ok(conn) => routes.mc.serve_session(WtSession(conn), meeting, verified).await,
+                // Boxed, so this task is sized for what it runs, not for the largest branch.
+                Ok(conn) => Box::pin(routes.mc.serve_session(WtSession(conn), meeting, verified)).await,
                 Err(e) => tracing::debug!(error = %e, "signaling session failed during accept"),
             }
         }
@@ -140,7 +141,7 @@ async fn handle(incoming: IncomingSession, routes: Arc<Routes>) {
                 }
             };
             match request.accept().await {
-                Ok(conn) => routes.mc.serve_resume_session(WtSession(conn), claims).await,
+                Ok(conn) => Box::pin(routes.mc.serve_resume_session(WtSession(conn), claims)).await,
                 Err(e) => tracing::debug!(error = %e, "resumed signaling session failed during accept"),
             }
         }
@@ -181,5 +182,41 @@ mod tests {
         assert_eq!(parse_target("/v1/media?ticket=t"), Target::Media { ticket: "t".into() });
         assert_eq!(parse_target("/v1/media"), Target::Unauthorized);
         assert_eq!(parse_target("/other"), Target::NotFound);
+    }
+}
+/// Every open session holds its task's future for its whole life, so the futures' sizes are
+/// memory per participant (two sessions each). A 16 KiB read buffer held across an await once made
+/// each of them 20 KB; these bounds keep that from creeping back.
+#[cfg(test)]
+mod future_sizes {
+    use dark_tower_core::transport::wt::WtSession;
+
+    fn of2<A, B, Fut, F: FnOnce(A, B) -> Fut>(_: F) -> usize {
+        std::mem::size_of::<Fut>()
+    }
+    fn of3<A, B, C, Fut, F: FnOnce(A, B, C) -> Fut>(_: F) -> usize {
+        std::mem::size_of::<Fut>()
+    }
+    fn of4<A, B, C, D, Fut, F: FnOnce(A, B, C, D) -> Fut>(_: F) -> usize {
+        std::mem::size_of::<Fut>()
+    }
+
+    #[test]
+    fn session_tasks_stay_small() {
+        let sizes = [
+            ("handle", of2(super::handle)),
+            ("MediaHandler::serve_session", of3(dark_tower_sfu::MediaHandler::serve_session::<WtSession>)),
+            (
+                "MeetingController::serve_session",
+                of4(dark_tower_signaling::MeetingController::serve_session::<WtSession>),
+            ),
+            (
+                "MeetingController::serve_resume_session",
+                of3(dark_tower_signaling::MeetingController::serve_resume_session::<WtSession>),
+            ),
+        ];
+        for (name, size) in sizes {
+            assert!(size <= 6 * 1024, "{name}'s future is {size} bytes");
+        }
     }
 }

@@ -1,8 +1,9 @@
 //! The bot's media mode without a browser: two `bot` processes publish the committed VP8 and
 //! Opus fixtures (examples/fixtures) end-to-end encrypted with one passphrase, and each decrypts
-//! and structurally verifies the other's frames. A third bot with a wrong passphrase decrypts
-//! nothing, verifies nothing and fails; the two others count its frames as undecryptable, not
-//! as bad. The browser side of the same check is client-js/e2e/e2ee_browser_and_bot.test.mjs.
+//! and structurally verifies the other's frames. A third bot with a wrong passphrase, and a
+//! fourth without E2EE, decrypt nothing, verify nothing and fail, without calling any frame bad;
+//! the two others count their frames as undecryptable, not as bad. The browser side of the same
+//! check is client-js/e2e/e2ee_browser_and_bot.test.mjs.
 
 use std::process::Stdio;
 use std::time::SystemTime;
@@ -19,11 +20,19 @@ async fn bots_exchange_fixture_media_end_to_end_encrypted() {
     let url = format!("http://{}", server.http);
     let fixtures = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures");
     let mut bots = Vec::new();
-    for (who, passphrase) in [("ann", "shared secret"), ("bob", "shared secret"), ("eve", "a wrong guess")] {
+    let bots_and_passphrases = [
+        ("ann", Some("shared secret")),
+        ("bob", Some("shared secret")),
+        ("eve", Some("a wrong guess")),
+        ("zed", None),
+    ];
+    for (who, passphrase) in bots_and_passphrases {
         let token = TokenBuilder::new(who).meeting("fixtures").sign(&key, SystemTime::now()).expect("token");
+        let e2ee = passphrase.map(|p| ["--e2ee-passphrase", p]);
         let child = Command::new(env!("CARGO_BIN_EXE_bot"))
             .args(["--url", &url, "--token", &token, "--media-fixtures", fixtures, "--seconds", "5"])
-            .args(["--expect-peers", "1", "--e2ee-passphrase", passphrase])
+            .args(["--expect-peers", "1"])
+            .args(e2ee.iter().flatten())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .kill_on_drop(true)
@@ -43,13 +52,14 @@ async fn bots_exchange_fixture_media_end_to_end_encrypted() {
                 .find(|p| p["identity"] == identity)
                 .unwrap_or_else(|| panic!("{who} saw no {identity}: {stdout}"))
         };
-        if who == "eve" {
-            assert!(!out.status.success(), "eve verified media with a wrong key: {stdout}\n{stderr}");
+        if who == "eve" || who == "zed" {
+            assert!(!out.status.success(), "{who} verified media without the key: {stdout}\n{stderr}");
             for other in ["ann", "bob"] {
                 let p = report(other);
                 assert_eq!(p["verified"], false);
                 assert_eq!(p["video_frames"], 0);
                 assert_eq!(p["audio_frames"], 0);
+                assert_eq!(p["bad"], 0, "{who} about {other}: {p}");
                 assert!(p["undecryptable"].as_u64().expect("count") > 0, "{p}");
             }
             continue;
@@ -64,10 +74,12 @@ async fn bots_exchange_fixture_media_end_to_end_encrypted() {
         // 5 s of 15 fps video and 50 packets/s audio; generous for a loaded machine.
         assert!(p["video_frames"].as_u64().expect("count") > 20, "{p}");
         assert!(p["audio_frames"].as_u64().expect("count") > 100, "{p}");
-        let eve = report("eve");
-        assert_eq!(eve["verified"], false);
-        assert_eq!(eve["bad"], 0, "undecryptable frames are not bad frames: {eve}");
-        assert!(eve["undecryptable"].as_u64().expect("count") > 0, "{eve}");
+        for outsider in ["eve", "zed"] {
+            let p = report(outsider);
+            assert_eq!(p["verified"], false);
+            assert_eq!(p["bad"], 0, "undecryptable frames are not bad frames: {p}");
+            assert!(p["undecryptable"].as_u64().expect("count") > 0, "{p}");
+        }
     }
     server.shutdown().await;
     let _ = std::fs::remove_dir_all(&dir);

@@ -429,6 +429,11 @@ async fn main() -> ExitCode {
                     s.unchecked += 1;
                     continue;
                 };
+                // An end-to-end encrypted track reaches a bot without the key as ciphertext.
+                if track.encrypted && args.e2ee_passphrase.is_none() {
+                    s.undecryptable += 1;
+                    continue;
+                }
                 let video = track.kind == TrackKind::Video;
                 match check::received(&track.codec, video, f.header.keyframe, &f.payload) {
                     Ok((kind, seq)) => {

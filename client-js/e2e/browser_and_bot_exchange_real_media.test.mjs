@@ -4,8 +4,9 @@
 // and Opus from the committed fixtures (examples/fixtures); the browser decodes and renders its
 // video (canvas pixels non-black and changing, at the fixture's 320x240) and decodes its audio
 // (the tile's decoded level above silence). The bot checks the browser's VP8 frames and Opus
-// packets structurally and exits 0 only if it verified both (`--expect-peers 1`). Waits on
-// conditions and on the bot's exit, never on fixed sleeps.
+// packets structurally; once it has verified 30 of each it says so, the test stops it (SIGINT)
+// and it must exit 0 (`--expect-peers 1`: no frame failed, the browser delivered both). Waits on
+// conditions and on the bot's output and exit, never on fixed sleeps.
 
 import assert from "node:assert/strict";
 import { existsSync, mkdirSync } from "node:fs";

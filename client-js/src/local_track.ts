@@ -153,7 +153,9 @@ export class TrackSender {
   readonly stats: SenderStats = { framesSent: 0, framesDropped: 0, groups: 0, datagrams: 0, bytes: 0 };
   /** The clock queue delays are measured with, in ms (tests replace it). */
   now: () => number = () => performance.now();
-  private delayWindow = { maxMs: 0, frames: 0 };
+  private delayWindow = { maxMs: 0, frames: 0, closeMs: 0 };
+  /** Per layer, when its newest finished group stream, not closed yet, was finished. */
+  private readonly closing = new Map<number, { since: number }>();
   /** When each frame still waiting was queued, oldest first. */
   private readonly pendingSince: number[] = [];
 
@@ -275,12 +277,35 @@ export class TrackSender {
    * backpressure included), since the last call: the longest wait in ms and how many frames
    * were written. Also the frames still waiting now. Resets the window.
    */
-  takeQueueDelay(): { maxMs: number; frames: number; queued: number } {
+  takeQueueDelay(): { maxMs: number; frames: number; queued: number; closeMs: number } {
     const oldest = this.pendingSince[0];
     const waiting = oldest === undefined ? 0 : this.now() - oldest;
-    const w = { maxMs: Math.max(this.delayWindow.maxMs, waiting), frames: this.delayWindow.frames, queued: this.queued };
-    this.delayWindow = { maxMs: 0, frames: 0 };
+    let closeMs = this.delayWindow.closeMs;
+    const now = this.now();
+    for (const { since } of this.closing.values()) closeMs = Math.max(closeMs, now - since);
+    const w = { maxMs: Math.max(this.delayWindow.maxMs, waiting), frames: this.delayWindow.frames, queued: this.queued, closeMs };
+    this.delayWindow = { maxMs: 0, frames: 0, closeMs: 0 };
     return w;
+  }
+
+  /**
+   * Finishes a group's stream. Its `close()` resolves once the transport sent everything
+   * written to it, so how long that takes shows data queued in the browser's QUIC connection
+   * (write backpressure alone does not: every group has a stream, and a buffer, of its own).
+   * Only the newest finished group of each layer counts: older ones have a lower send order
+   * and wait behind newer data by design.
+   */
+  private finishGroup(layer: number, w: WritableStreamDefaultWriter<Uint8Array>): void {
+    const token = { since: this.now() };
+    this.closing.set(layer, token);
+    const generation = this.generation;
+    w.close()
+      .catch(() => undefined)
+      .finally(() => {
+        if (this.closing.get(layer) !== token) return;
+        this.closing.delete(layer);
+        if (generation === this.generation) this.delayWindow.closeMs = Math.max(this.delayWindow.closeMs, this.now() - token.since);
+      });
   }
 
   private noteDelay(ms: number): void {
@@ -314,7 +339,8 @@ export class TrackSender {
     }
     const layer = header.spatialId;
     if (opensGroup) {
-      this.streams[layer]?.close().catch(() => undefined);
+      const previous = this.streams[layer];
+      if (previous !== undefined) this.finishGroup(layer, previous);
       this.streams[layer] = undefined;
       const ws = await this.session.createUnidirectionalStream({ sendOrder: groupSendOrder(header.groupSeq) });
       const w = ws.getWriter();

@@ -15,6 +15,11 @@ import type { LayerAllowance } from "./codec/video_encode.js";
 export interface UplinkSample {
   /** The longest a frame of the track waited before the transport took it, ms (0 if none was sent). */
   queueDelayMs: number;
+  /**
+   * The longest a finished group's stream took to close (or has been closing), ms: data
+   * queued in the connection below the streams.
+   */
+  groupCloseMs?: number | undefined;
   /** Frames the sender dropped in the interval because too many were waiting. */
   dropped: number;
   /** The connection's smoothed round-trip time, ms (WebTransport `getStats().smoothedRtt`). */
@@ -25,11 +30,16 @@ export interface UplinkSample {
   estimatedSendRateBps?: number | undefined;
 }
 
+/** How long data waited in the sender or below it. */
+function waited(s: UplinkSample): number {
+  return Math.max(s.queueDelayMs, s.groupCloseMs ?? 0);
+}
+
 /** The tunables of the policy. */
 export interface UplinkPolicy {
   /** Sampling interval, ms. */
   intervalMs: number;
-  /** A frame waiting this long means congestion, ms. */
+  /** A frame (or a finished group's stream) waiting this long means congestion, ms. */
   congestedQueueMs: number;
   /** Below this wait (and no other sign) the uplink is clear, ms. */
   clearQueueMs: number;
@@ -76,8 +86,9 @@ export type UplinkState = "clear" | "congested" | "holding" | "probing";
 export class UplinkBitrateController {
   private readonly policy: UplinkPolicy;
   private readonly maxTotal: number;
-  private readonly floor: number;
   private target: number;
+  /** Which layers some subscriber wants (dynacast); the budget goes to those only. */
+  private wanted: readonly boolean[];
   private lastDecreaseMs = Number.NEGATIVE_INFINITY;
   private lastUpdateMs: number | undefined;
   private readonly running: boolean[];
@@ -92,9 +103,34 @@ export class UplinkBitrateController {
   ) {
     this.policy = { ...DEFAULT_UPLINK_POLICY, ...policy };
     this.maxTotal = layerMax.reduce((a, b) => a + b, 0);
-    this.floor = Math.min(this.maxTotal, (layerMax[0] ?? 0) * this.policy.floorFraction);
     this.target = this.maxTotal;
     this.running = layerMax.map(() => true);
+    this.wanted = layerMax.map(() => true);
+  }
+
+  /**
+   * Dynacast: the layers some subscriber wants (the others are not encoded, whatever the
+   * budget). The budget is shared by the wanted layers, and the lowest of them always runs.
+   * Nobody watching counts as every layer wanted.
+   */
+  setWanted(wanted: readonly boolean[]): void {
+    this.wanted = wanted.some((w) => w) ? this.layerMax.map((_, i) => wanted[i] === true) : this.layerMax.map(() => true);
+  }
+
+  /** The lowest budget: a share of the lowest wanted layer's bitrate. */
+  private get floor(): number {
+    const lowest = this.layerMax.find((_, i) => this.wanted[i] === true) ?? this.layerMax[0] ?? 0;
+    return lowest * this.policy.floorFraction;
+  }
+
+  /** What the wanted layers use when the uplink is clear. */
+  private get wantedTotal(): number {
+    return this.layerMax.reduce((sum, max, i) => sum + (this.wanted[i] === true ? max : 0), 0);
+  }
+
+  /** Each layer's bitrate when the uplink is clear, smallest first. */
+  get layerMaxBitrates(): readonly number[] {
+    return this.layerMax;
   }
 
   /** The budget now, bits/s. */
@@ -110,14 +146,14 @@ export class UplinkBitrateController {
   /** Whether `s` shows congestion. */
   private congested(s: UplinkSample): boolean {
     const p = this.policy;
-    if (s.dropped > 0 || s.queueDelayMs >= p.congestedQueueMs) return true;
+    if (s.dropped > 0 || waited(s) >= p.congestedQueueMs) return true;
     return s.rttMs !== undefined && s.minRttMs !== undefined && s.rttMs - s.minRttMs >= p.rttRiseMs;
   }
 
   private clear(s: UplinkSample): boolean {
     const p = this.policy;
     const rttOk = s.rttMs === undefined || s.minRttMs === undefined || s.rttMs - s.minRttMs < p.rttRiseMs / 2;
-    return s.dropped === 0 && s.queueDelayMs < p.clearQueueMs && rttOk;
+    return s.dropped === 0 && waited(s) < p.clearQueueMs && rttOk;
   }
 
   /** Takes the sample of the interval ending at `nowMs`; returns the layer allowances. */
@@ -129,7 +165,8 @@ export class UplinkBitrateController {
       this.current = "congested";
       // Once per interval: the last decrease needs time to show.
       if (nowMs - this.lastDecreaseMs >= p.intervalMs * 0.9) {
-        let next = this.target * p.decreaseFactor;
+        // From what the wanted layers use: a budget above it was never really sent.
+        let next = Math.min(this.target, this.wantedTotal) * p.decreaseFactor;
         if (s.estimatedSendRateBps !== undefined && s.estimatedSendRateBps > 0) next = Math.min(next, s.estimatedSendRateBps * p.estimateShare);
         this.target = Math.max(this.floor, next);
         this.lastDecreaseMs = nowMs;
@@ -153,17 +190,21 @@ export class UplinkBitrateController {
   }
 
   /**
-   * The budget split across the layers, smallest first: each layer gets up to its maximum while
-   * the budget lasts; a layer above 0 whose share would fall below `dropFraction` of its
-   * maximum stops (and every layer above it), and starts again only at `resumeFraction`.
-   * Layer 0 always runs, at least at the floor.
+   * The budget split across the wanted layers, smallest first: each gets up to its maximum
+   * while the budget lasts; a layer above the lowest wanted one whose share would fall below
+   * `dropFraction` of its maximum stops (and every layer above it), and starts again only at
+   * `resumeFraction`. The lowest wanted layer always runs, at least at the floor. Layers nobody
+   * wants are left allowed at their maximum (they are not encoded anyway).
    */
   allowances(): LayerAllowance[] {
     const p = this.policy;
     let left = this.target;
     let stopped = false;
+    let first = true;
     return this.layerMax.map((max, i) => {
-      if (i === 0) {
+      if (this.wanted[i] !== true) return { allowed: true, bitrate: max };
+      if (first) {
+        first = false;
         const bitrate = Math.max(this.floor, Math.min(max, left));
         left -= bitrate;
         return { allowed: true, bitrate: Math.round(bitrate) };

@@ -13,6 +13,8 @@ import { DEFAULT_UPLINK_POLICY, UplinkBitrateController, type UplinkSample, type
 /** What the monitor adapts: the track's sender and its encoders. */
 export interface UplinkTarget {
   readonly sender: TrackSender;
+  /** Its simulcast layers: which ones some subscriber wants (dynacast). */
+  readonly layers: readonly { wanted: boolean }[];
   setLayerAllowances(allowances: readonly LayerAllowance[]): void;
 }
 
@@ -95,10 +97,11 @@ export class UplinkMonitor {
           // No statistics from this session.
         }
       }
-      const sample: UplinkSample = { queueDelayMs: delay.maxMs, dropped, ...transport };
+      const sample: UplinkSample = { queueDelayMs: delay.maxMs, dropped, groupCloseMs: delay.closeMs, ...transport };
       this.lastSample = sample;
+      this.controller.setWanted(this.target.layers.map((l) => l.wanted));
       const allowances = this.controller.update(this.now(), sample);
-      if (!sameAllowances(this.last, allowances)) {
+      if (!sameAllowances(this.last, allowances, this.controller.layerMaxBitrates)) {
         this.last = allowances;
         this.target.setLayerAllowances(allowances);
       }
@@ -108,14 +111,19 @@ export class UplinkMonitor {
   }
 }
 
-/** Same layers running, bitrates within 5% (each change reconfigures the encoders). */
-function sameAllowances(a: readonly LayerAllowance[] | undefined, b: readonly LayerAllowance[]): boolean {
+/**
+ * Same layers running, bitrates within 5% (each change reconfigures the encoders), except that
+ * reaching a layer's full bitrate always counts.
+ */
+function sameAllowances(a: readonly LayerAllowance[] | undefined, b: readonly LayerAllowance[], max: readonly number[]): boolean {
   return (
     a !== undefined &&
     a.length === b.length &&
     a.every((x, i) => {
       const y = b[i];
-      return y !== undefined && x.allowed === y.allowed && Math.abs(x.bitrate - y.bitrate) <= x.bitrate * 0.05;
+      if (y === undefined || x.allowed !== y.allowed) return false;
+      if (x.bitrate === y.bitrate) return true;
+      return y.bitrate !== max[i] && Math.abs(x.bitrate - y.bitrate) <= x.bitrate * 0.05;
     })
   );
 }

@@ -5,7 +5,7 @@ import { DEFAULT_UPLINK_POLICY, UplinkBitrateController, type UplinkSample } fro
 import { UplinkMonitor, readTransportStats } from "../src/uplink_monitor.js";
 import type { LayerAllowance } from "../src/codec/video_encode.js";
 import { DatagramWriter } from "../src/transport.js";
-import { FakeSession } from "./fake_session.js";
+import { FakeSession, until } from "./fake_session.js";
 
 /** The three default layers of a 320x240 camera at 300 kbit/s. */
 const LAYERS = [28_125, 112_500, 300_000];
@@ -52,7 +52,10 @@ describe("UplinkBitrateController", () => {
     expect(running(r.a)).toEqual([true, false, false]);
   });
 
-  it("dropped frames and a rising RTT count as congestion; a send-rate estimate caps the budget", () => {
+  it("dropped frames, a slow group close and a rising RTT count as congestion; a send-rate estimate caps the budget", () => {
+    const g = new UplinkBitrateController(LAYERS);
+    g.update(STEP, { queueDelayMs: 0, dropped: 0, groupCloseMs: 800 });
+    expect(g.decreases).toBe(1);
     const a = new UplinkBitrateController(LAYERS);
     a.update(STEP, { queueDelayMs: 0, dropped: 2 });
     expect(a.decreases).toBe(1);
@@ -101,6 +104,27 @@ describe("UplinkBitrateController", () => {
     expect(a).toEqual([{ allowed: true, bitrate: 75_000 }]);
   });
 
+  it("with dynacast, only wanted layers share the budget: a lone wanted top layer is lowered, never dropped", () => {
+    const c = new UplinkBitrateController(LAYERS);
+    c.setWanted([false, false, true]);
+    let r = feed(c, 0, congested, 1);
+    // The decrease starts from what the wanted layer uses (300 k), not from the 440 k total.
+    expect(c.targetBps).toBeCloseTo(300_000 * 0.7);
+    expect(r.a).toEqual([
+      { allowed: true, bitrate: 28_125 },
+      { allowed: true, bitrate: 112_500 },
+      { allowed: true, bitrate: 210_000 },
+    ]);
+    r = feed(c, r.t, congested, 20);
+    expect(r.a[2]).toEqual({ allowed: true, bitrate: 75_000 });
+    // Layers 0 and 2 wanted (two subscribers): layer 0 first, layer 2 dropped while its share is small.
+    c.setWanted([true, false, true]);
+    expect(running(c.allowances())).toEqual([true, true, false]);
+    // Nobody watching counts as everything wanted.
+    c.setWanted([false, false, false]);
+    expect(running(c.allowances())).toEqual([true, false, false]);
+  });
+
   it("a wait between clear and congested keeps the budget", () => {
     const c = new UplinkBitrateController(LAYERS);
     let r = feed(c, 0, congested, 1);
@@ -108,6 +132,39 @@ describe("UplinkBitrateController", () => {
     r = feed(c, r.t + 10_000, { queueDelayMs: 120, dropped: 0 }, 5);
     expect(c.targetBps).toBe(t);
     expect(c.state).toBe("holding");
+  });
+});
+
+describe("TrackSender under congestion", () => {
+  it("reports how long the newest finished group of each layer takes to close", async () => {
+    // Streams that take every write; closing the first ones never completes (data stuck below).
+    const session = new FakeSession("media", []);
+    const closes: (() => void)[] = [];
+    session.createUnidirectionalStream = () =>
+      Promise.resolve(new WritableStream<Uint8Array>({ close: () => new Promise<void>((r) => void closes.push(r)) }));
+    const sender = new TrackSender(1, "video", 1, session, new DatagramWriter(session));
+    let now = 0;
+    sender.now = () => now;
+    const frame = (keyframe: boolean) => ({ spatialId: 0, temporalId: 0, keyframe, discardable: false, captureTsUs: 0n, payload: Uint8Array.of(1) });
+    sender.send(frame(true));
+    sender.send(frame(false));
+    sender.send(frame(true));
+    await sender.flushed();
+    await until(() => closes.length === 1);
+    now = 700;
+    expect(sender.takeQueueDelay()).toMatchObject({ closeMs: 700, maxMs: 0 });
+    // A newer group finishes: it is the one that counts now; the first closes late, unnoticed.
+    now = 2000;
+    sender.send(frame(true));
+    await sender.flushed();
+    await until(() => closes.length === 2);
+    now = 2050;
+    closes[0]?.();
+    expect(sender.takeQueueDelay().closeMs).toBe(50);
+    now = 2080;
+    closes[1]?.();
+    await until(() => sender.takeQueueDelay().closeMs === 0);
+    sender.close();
   });
 });
 
@@ -126,7 +183,7 @@ describe("UplinkMonitor", () => {
     let now = 0;
     sender.now = () => now;
     const applied: LayerAllowance[][] = [];
-    const monitor = new UplinkMonitor(new UplinkBitrateController(LAYERS), { sender, setLayerAllowances: (a) => applied.push([...a]) }, () => session, STEP, () => now);
+    const monitor = new UplinkMonitor(new UplinkBitrateController(LAYERS), { sender, layers: [{ wanted: true }, { wanted: true }, { wanted: true }], setLayerAllowances: (a) => applied.push([...a]) }, () => session, STEP, () => now);
     const frame = (keyframe: boolean) => ({ spatialId: 2, temporalId: 0, keyframe, discardable: false, captureTsUs: 0n, payload: Uint8Array.of(1) });
     // Clear at first: nothing changes, nothing is applied.
     now += STEP;

@@ -19,8 +19,6 @@ use std::collections::HashMap;
 use dark_tower_core::codec::media::MediaHeader;
 use dark_tower_core::ids::TrackAlias;
 
-use crate::router::link::MIN_BACKLOG_BYTES;
-
 /// A group: track, layer and group sequence number.
 pub type GroupRef = (TrackAlias, u8, u64);
 
@@ -40,8 +38,10 @@ impl QueueState {
         self.frames * 2 > self.capacity
     }
 
+    /// A backlog of frames, not merely of bytes: a burst of large frames on a fast link drains
+    /// in milliseconds and is not stale (found by a publisher sending three groups at once).
     fn backed_up(&self) -> bool {
-        self.half_full() || self.bytes > MIN_BACKLOG_BYTES
+        self.half_full()
     }
 }
 

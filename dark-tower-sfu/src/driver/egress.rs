@@ -18,7 +18,7 @@ use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use dark_tower_core::codec::media::{MediaFrame, STREAM_TYPE_GROUP};
 use dark_tower_core::error::ErrorCode;
@@ -180,14 +180,21 @@ pub(crate) fn channel<S: Session>(
 struct OpenGroup<W> {
     group: u64,
     stream: W,
+    /// When a frame was last written to it.
+    last_write: Instant,
 }
 
-/// Groups kept open per track and layer: the current one and the one before. A publisher's
-/// consecutive groups travel on separate streams and may interleave on arrival, so a late frame
-/// of the previous group still finds its stream; anything older is stale. Two (not more) keeps a
-/// subscriber of many tracks under the peer's limit of concurrent streams (100 in quinn's and
-/// browsers' defaults).
-const OPEN_GROUPS: usize = 2;
+/// Groups kept open per track and layer at most. A publisher's consecutive groups travel on
+/// separate streams and may interleave on arrival, so a late frame of an earlier group still
+/// finds its stream; anything older than all of them is stale.
+const MAX_OPEN_GROUPS: usize = 4;
+
+/// A group other than the newest is finished once nothing was written to it for this long. In
+/// real time (a keyframe every second or two) that leaves at most two streams per track and layer
+/// open, one for a moment: a subscriber of many tracks stays under the peer's limit of
+/// concurrent streams (100 in quinn's and browsers' defaults; four per track used to exceed it at
+/// 25 participants). A burst of groups (a test, a catch-up) keeps up to four.
+const OPEN_GROUP_GRACE: Duration = Duration::from_millis(500);
 
 type Streams<W> = HashMap<GroupKey, Vec<OpenGroup<W>>>;
 
@@ -268,7 +275,7 @@ async fn write_stream_frame<S: Session>(
     let key = (h.track_alias, h.spatial_id);
     let open = streams.entry(key).or_default();
     let found = open.iter().position(|g| g.group == h.group_seq);
-    let stale = open.len() >= OPEN_GROUPS && open.iter().all(|g| g.group > h.group_seq);
+    let stale = open.len() >= MAX_OPEN_GROUPS && open.iter().all(|g| g.group > h.group_seq);
     let idx = match found {
         Some(i) => i,
         None => {
@@ -280,9 +287,20 @@ async fn write_stream_frame<S: Session>(
             stream.set_priority(priority(h.group_seq));
             stream.write_all(&[STREAM_TYPE_GROUP]).await?;
             let open = streams.entry(key).or_default();
-            open.push(OpenGroup { group: h.group_seq, stream });
+            let now = Instant::now();
+            open.push(OpenGroup { group: h.group_seq, stream, last_write: now });
             open.sort_by_key(|g| g.group);
-            while open.len() > OPEN_GROUPS {
+            let newest = open.last().map(|g| g.group);
+            open.retain_mut(|g| {
+                let keep = Some(g.group) == newest
+                    || g.group == h.group_seq
+                    || now.saturating_duration_since(g.last_write) < OPEN_GROUP_GRACE;
+                if !keep {
+                    let _ = g.stream.finish();
+                }
+                keep
+            });
+            while open.len() > MAX_OPEN_GROUPS {
                 let mut old = open.remove(0);
                 let _ = old.stream.finish();
             }
@@ -309,6 +327,7 @@ async fn write_stream_frame<S: Session>(
     let Some(g) = streams.get_mut(&key).and_then(|o| o.get_mut(idx)) else {
         return Ok(());
     };
+    g.last_write = Instant::now();
     g.stream.write_all(&frame.stream_prefix()).await?;
     g.stream.write_bytes(frame.payload.clone()).await?;
     if h.end_of_group

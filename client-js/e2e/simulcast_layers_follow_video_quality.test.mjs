@@ -121,6 +121,17 @@ test("a subscriber gets the simulcast layer it asks for, and the publisher encod
     await expectDecodedSize(alice.page, 320, 240);
     await expectWanted(bob.page, [false, false, true]);
 
+    // Groups are numbered per layer: let the top layer run ahead of the paused ones (a few
+    // keyframes, 2 s apart), so that switching down must not take layer 0's lower group
+    // numbers for stale ones.
+    await bob.page.waitForFunction(
+      () => {
+        const pub = [...(window.dtDemo?.room.localParticipant.trackPublications.values() ?? [])].find((x) => x.source === "camera");
+        return (pub?.layers[2]?.keyframes ?? 0) >= 4;
+      },
+      undefined,
+      { timeout: TIMEOUT, polling: 100 },
+    );
     let at = Date.now();
     await setBobQuality(alice.page, "low");
     await expectDecodedSize(alice.page, 80, 60);

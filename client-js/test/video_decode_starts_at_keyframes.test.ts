@@ -41,15 +41,15 @@ afterAll(() => {
   Reflect.set(globalThis, "EncodedVideoChunk", saved.chunk);
 });
 
-function f(groupSeq: number, frameSeq: number, keyframe = frameSeq === 0): MediaFrame {
+function f(groupSeq: number, frameSeq: number, keyframe = frameSeq === 0, spatialId = 0, captureTsUs = groupSeq * 1000 + frameSeq): MediaFrame {
   return {
     header: {
       trackAlias: 1,
-      spatialId: 0,
+      spatialId,
       temporalId: 0,
       groupSeq: BigInt(groupSeq),
       frameSeq,
-      captureTsUs: BigInt(groupSeq * 1000 + frameSeq),
+      captureTsUs: BigInt(captureTsUs),
       keyframe,
       discardable: false,
       endOfGroup: false,
@@ -83,6 +83,33 @@ describe("VideoDecodePipeline", () => {
     ]);
     expect(out).toBe(4);
     expect(p.stats).toMatchObject({ framesReceived: 8, framesDecoded: 4, framesDropped: 4, framesStale: 1, keyframes: 2 });
+    p.close();
+  });
+
+  it("follows the SFU to another simulcast layer at its keyframe, whatever its group numbers", () => {
+    FakeVideoDecoder.chunks = [];
+    const p = new VideoDecodePipeline("vp8", () => undefined);
+    const frames = [
+      f(50, 0, true, 2, 100_000), // layer 2, group 50
+      f(50, 1, false, 2, 100_066),
+      f(3, 1, false, 0, 100_100), // layer 0 delta before its keyframe: dropped
+      f(3, 0, true, 0, 100_133), // the switch: layer 0 starts at its own group 3
+      f(50, 2, false, 2, 100_090), // a late frame of the old layer: dropped
+      f(3, 1, false, 0, 100_200),
+      f(51, 0, true, 2, 100_150), // a late keyframe of the old layer, older than what was shown: dropped
+      f(4, 0, true, 0, 100_266),
+      f(60, 0, true, 2, 100_300), // back up to layer 2, a newer keyframe
+    ];
+    for (const fr of frames) p.handle(fr);
+    expect(FakeVideoDecoder.chunks.map((c) => [c.type, c.timestamp])).toEqual([
+      ["key", 100_000],
+      ["delta", 100_066],
+      ["key", 100_133],
+      ["delta", 100_200],
+      ["key", 100_266],
+      ["key", 100_300],
+    ]);
+    expect(p.stats.framesStale).toBe(3);
     p.close();
   });
 });

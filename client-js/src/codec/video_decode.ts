@@ -47,6 +47,9 @@ export class VideoDecodePipeline {
   private decoder: VideoDecoder | undefined;
   private waitingForKeyframe = true;
   private group = -1n;
+  /** The simulcast layer being decoded (-1: none yet). */
+  private layer = -1;
+  private lastCaptureTsUs = 0n;
   private lastFrameSeq = 0;
   private closed = false;
   /** Set once the codec turned out not to be decodable here: every frame is dropped. */
@@ -127,13 +130,27 @@ export class VideoDecodePipeline {
     this.waitingForKeyframe = true;
   }
 
-  /** Whether `frame` continues a decodable sequence; updates the group position. */
+  /**
+   * Whether `frame` continues a decodable sequence; updates the group position. Groups are
+   * numbered per simulcast layer, so a keyframe of another layer (the SFU switched layers)
+   * starts afresh, unless it was captured before what was decoded last (a late one).
+   */
   private accept(frame: MediaFrame): boolean {
     const h = frame.header;
+    if (h.spatialId !== this.layer) {
+      if (!h.keyframe || h.captureTsUs < this.lastCaptureTsUs) {
+        // Before any keyframe this is only waiting; after one, a frame of the old layer.
+        if (this.layer !== -1) this.stats.framesStale++;
+        return false;
+      }
+      this.layer = h.spatialId;
+      this.group = h.groupSeq;
+    }
     if (h.groupSeq < this.group) {
       this.stats.framesStale++;
       return false;
     }
+    this.lastCaptureTsUs = h.captureTsUs;
     if (h.keyframe) {
       this.group = h.groupSeq;
       this.lastFrameSeq = h.frameSeq;

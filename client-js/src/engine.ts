@@ -6,7 +6,8 @@
 
 import type { PayloadTransform } from "./local_track.js";
 import type { ResolvedRoomOptions } from "./options.js";
-import type { LocalTrackPublication } from "./publication.js";
+import type { RemoteParticipant } from "./participant.js";
+import type { LocalTrackPublication, RemoteTrackPublication } from "./publication.js";
 import type { SignalClient } from "./signal.js";
 import type { DatagramWriter, Session } from "./transport.js";
 
@@ -28,6 +29,11 @@ export interface Engine {
   localTrackPublished(pub: LocalTrackPublication): void;
   /** Called after a local track was unpublished. */
   localTrackUnpublished(pub: LocalTrackPublication): void;
+  /**
+   * Called after this participant (a host) muted a remote track: the server tells everyone but
+   * the one who asked, so the room marks it muted and emits `TrackMuted` itself.
+   */
+  remoteTrackMutedByUs(pub: RemoteTrackPublication, participant: RemoteParticipant): void;
   /** Whether the room was created with E2EE (its tracks are published as encrypted). */
   e2eeConfigured(): boolean;
   /** The device chosen with `room.switchActiveDevice(kind, …)`, if any. */

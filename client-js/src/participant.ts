@@ -14,6 +14,7 @@ import { UplinkBitrateController } from "./uplink.js";
 import { UplinkMonitor } from "./uplink_monitor.js";
 import {
   ConnectionQualityLevel,
+  MuteParticipantTrackSchema,
   PublishTrackSchema,
   Role,
   SetMetadataSchema,
@@ -417,6 +418,20 @@ export class LocalParticipant extends Participant<LocalTrackPublication> {
     }
     engine.localTrackPublished(pub);
     return pub;
+  }
+
+  /**
+   * Moderation (host role): mutes another participant's track. Its publisher stops sending it
+   * and everyone gets `TrackMuted`; only the publisher can unmute it. Rejects with
+   * {@link ServerError} (`permission_denied`) without the right, `unknown_track` for a track it
+   * does not publish.
+   */
+  async muteParticipantTrack(participant: RemoteParticipant, trackSid: string): Promise<void> {
+    const engine = this.connected();
+    const value = create(MuteParticipantTrackSchema, { participantId: participant.sid, trackId: trackSid });
+    expectCase(await engine.signal.request({ case: "muteParticipantTrack", value }), "ack");
+    const pub = participant.trackPublications.get(trackSid);
+    if (pub !== undefined) engine.remoteTrackMutedByUs(pub, participant);
   }
 
   private async sendMuted(pub: LocalTrackPublication, muted: boolean): Promise<void> {

@@ -82,7 +82,13 @@ class Connection implements Engine {
     readonly resumption: Resumption | undefined,
     private readonly room: Pick<
       Engine,
-      "participantIds" | "localTrackPublished" | "localTrackUnpublished" | "e2eeSender" | "e2eeConfigured" | "activeDevice"
+      | "participantIds"
+      | "localTrackPublished"
+      | "localTrackUnpublished"
+      | "remoteTrackMutedByUs"
+      | "e2eeSender"
+      | "e2eeConfigured"
+      | "activeDevice"
     >,
   ) {}
 
@@ -107,6 +113,9 @@ class Connection implements Engine {
   }
   localTrackUnpublished(pub: LocalTrackPublication): void {
     this.room.localTrackUnpublished(pub);
+  }
+  remoteTrackMutedByUs(pub: RemoteTrackPublication, participant: RemoteParticipant): void {
+    this.room.remoteTrackMutedByUs(pub, participant);
   }
   e2eeSender(pub: LocalTrackPublication): ReturnType<Engine["e2eeSender"]> {
     return this.room.e2eeSender(pub);
@@ -407,6 +416,11 @@ export class Room extends TypedEventEmitter<RoomEventCallbacks> {
         this.emit(RoomEvent.LocalTrackUnpublished, pub, this.local);
       },
       activeDevice: (kind) => this.devices.activeDevice(kind),
+      remoteTrackMutedByUs: (pub, participant) => {
+        if (pub.info.muted) return;
+        pub.info.muted = true;
+        this.emit(RoomEvent.TrackMuted, pub, participant);
+      },
       e2eeSender: (pub) => {
         const e2ee = this.e2ee;
         if (e2ee === undefined) return undefined;

@@ -1,11 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
-import { TrackKind as ProtoKind, TrackSource as ProtoSource } from "../src/proto/gen/dark_tower/signaling/v1/signaling_pb.js";
+import { ServerError } from "../src/errors.js";
+import { ErrorCode, TrackKind as ProtoKind, TrackSource as ProtoSource } from "../src/proto/gen/dark_tower/signaling/v1/signaling_pb.js";
 import { LocalAudioTrack } from "../src/track.js";
 import { FakeTrack } from "./fake_devices.js";
 import { FakeAudioEncoder, FakeProcessor, fakeFrame, installFakeCodecs } from "./fake_codecs.js";
 import { until } from "./fake_session.js";
-import { connect, harness } from "./room_harness.js";
+import { bobCamera, connect, harness } from "./room_harness.js";
 
 let restore: () => void;
 beforeAll(() => {
@@ -64,5 +65,29 @@ describe("a moderator mutes this participant's microphone", () => {
     await server.send({ seq: 3n, message: { case: "participantLeft", value: { participantId: "PA_00000000000000b0" } } });
     await until(() => h.events.includes("participantDisconnected:bob"));
     expect(h.events.filter((e) => e.startsWith("trackMuted"))).toEqual([]);
+  });
+});
+
+describe("a host mutes someone else's track", () => {
+  it("sends MuteParticipantTrack with the participant's and track's ids, then shows the track muted; a refusal is a ServerError", async () => {
+    const h = harness();
+    const server = await connect(h);
+    const bob = h.room.remoteParticipants.get("bob");
+    if (bob === undefined) throw new Error("no bob");
+    const muting = h.room.localParticipant.muteParticipantTrack(bob, bobCamera.id);
+    const req = await server.next();
+    if (req?.message.case !== "muteParticipantTrack") throw new Error(`expected MuteParticipantTrack, got ${req?.message.case}`);
+    expect(req.message.value).toMatchObject({ participantId: "PA_00000000000000b0", trackId: bobCamera.id });
+    await server.send({ requestId: req.requestId, seq: 2n, message: { case: "ack", value: {} } });
+    await muting;
+    // The server tells everyone but the host who asked: the room marks the track itself.
+    expect(bob.trackPublications.get(bobCamera.id)?.isMuted).toBe(true);
+    expect(h.events).toContain(`trackMuted:${bobCamera.id}`);
+
+    const refused = h.room.localParticipant.muteParticipantTrack(bob, bobCamera.id);
+    const again = await server.next();
+    await server.send({ requestId: again?.requestId ?? 0, seq: 3n, message: { case: "error", value: { code: ErrorCode.PERMISSION_DENIED, message: "only hosts may moderate" } } });
+    await expect(refused).rejects.toBeInstanceOf(ServerError);
+    await expect(refused).rejects.toMatchObject({ code: "permission_denied" });
   });
 });

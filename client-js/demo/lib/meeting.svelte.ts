@@ -235,6 +235,7 @@ export class Meeting {
         refresh();
       })
       .on(RoomEvent.TrackUnsubscribed, refresh)
+      .on(RoomEvent.TrackSubscriptionFailed, (_sid, p, e) => this.log(`trackSubscriptionFailed:${p.identity}:${e.codec}`))
       .on(RoomEvent.TrackMuted, (pub, p) => {
         this.log(`trackMuted:${p.identity}:${pub.source}`);
         refresh();

@@ -78,6 +78,8 @@ export {
   type KeyProviderOptions,
   type PassphraseParams,
 } from "./e2ee/index.js";
+export { DEFAULT_UPLINK_POLICY, UplinkBitrateController, type UplinkPolicy, type UplinkSample, type UplinkState } from "./uplink.js";
+export type { UplinkStats } from "./uplink_monitor.js";
 export { TypedEventEmitter } from "./events.js";
 export { webTransportFactory, type Session, type SessionFactory } from "./transport.js";
 export { DefaultReconnectPolicy, type ReconnectContext, type ReconnectPolicy } from "./reconnect.js";

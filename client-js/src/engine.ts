@@ -6,7 +6,6 @@
 
 import type { PayloadTransform } from "./local_track.js";
 import type { ResolvedRoomOptions } from "./options.js";
-import type { RemoteParticipant } from "./participant.js";
 import type { LocalTrackPublication, RemoteTrackPublication } from "./publication.js";
 import type { SignalClient } from "./signal.js";
 import type { DatagramWriter, Session } from "./transport.js";
@@ -33,7 +32,7 @@ export interface Engine {
    * Called after this participant (a host) muted a remote track: the server tells everyone but
    * the one who asked, so the room marks it muted and emits `TrackMuted` itself.
    */
-  remoteTrackMutedByUs(pub: RemoteTrackPublication, participant: RemoteParticipant): void;
+  remoteTrackMutedByUs(pub: RemoteTrackPublication): void;
   /** Whether the room was created with E2EE (its tracks are published as encrypted). */
   e2eeConfigured(): boolean;
   /** The device chosen with `room.switchActiveDevice(kind, …)`, if any. */

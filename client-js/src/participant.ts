@@ -431,7 +431,7 @@ export class LocalParticipant extends Participant<LocalTrackPublication> {
     const value = create(MuteParticipantTrackSchema, { participantId: participant.sid, trackId: trackSid });
     expectCase(await engine.signal.request({ case: "muteParticipantTrack", value }), "ack");
     const pub = participant.trackPublications.get(trackSid);
-    if (pub !== undefined) engine.remoteTrackMutedByUs(pub, participant);
+    if (pub !== undefined) engine.remoteTrackMutedByUs(pub);
   }
 
   private async sendMuted(pub: LocalTrackPublication, muted: boolean): Promise<void> {

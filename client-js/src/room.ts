@@ -114,8 +114,8 @@ class Connection implements Engine {
   localTrackUnpublished(pub: LocalTrackPublication): void {
     this.room.localTrackUnpublished(pub);
   }
-  remoteTrackMutedByUs(pub: RemoteTrackPublication, participant: RemoteParticipant): void {
-    this.room.remoteTrackMutedByUs(pub, participant);
+  remoteTrackMutedByUs(pub: RemoteTrackPublication): void {
+    this.room.remoteTrackMutedByUs(pub);
   }
   e2eeSender(pub: LocalTrackPublication): ReturnType<Engine["e2eeSender"]> {
     return this.room.e2eeSender(pub);
@@ -416,10 +416,11 @@ export class Room extends TypedEventEmitter<RoomEventCallbacks> {
         this.emit(RoomEvent.LocalTrackUnpublished, pub, this.local);
       },
       activeDevice: (kind) => this.devices.activeDevice(kind),
-      remoteTrackMutedByUs: (pub, participant) => {
-        if (pub.info.muted) return;
+      remoteTrackMutedByUs: (pub) => {
+        const entry = this.roster.entry(pub.info.alias);
+        if (pub.info.muted || entry === undefined) return;
         pub.info.muted = true;
-        this.emit(RoomEvent.TrackMuted, pub, participant);
+        this.emit(RoomEvent.TrackMuted, pub, entry.participant);
       },
       e2eeSender: (pub) => {
         const e2ee = this.e2ee;

@@ -16,7 +16,7 @@
 //!   from the last keyframe instead of waiting for the next.
 
 use std::collections::{HashMap, HashSet, VecDeque};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use dark_tower_core::codec::media::MediaFrame;
 use dark_tower_core::error::ErrorCode;
@@ -249,11 +249,40 @@ struct Track {
     reported_layers: Option<Vec<u8>>,
     frames_in: u64,
     bytes_in: u64,
+    /// When the publisher sent the track's first frame.
+    first_frame: Option<Instant>,
+}
+
+/// A layer whose publisher sent nothing for this long counts as paused (uplink adaptation, or
+/// dynacast not yet caught up): its subscribers fall back to the highest layer below it that
+/// still arrives, and go back up at its next keyframe.
+pub const LAYER_IDLE: Duration = Duration::from_millis(1000);
+
+/// The highest layer at or below `target` that is `live`; `target` itself if none is.
+fn fallback(target: u8, live: [bool; MAX_SIMULCAST_LAYERS]) -> u8 {
+    (0..=target).rev().find(|l| live[*l as usize]).unwrap_or(target)
 }
 
 impl Track {
     fn target_layer(&self, sub: &Subscription) -> u8 {
         sub.target(self.layers)
+    }
+
+    /// Which layers the publisher is sending now. In the track's first [`LAYER_IDLE`] a layer not
+    /// seen yet counts as coming (a publisher's layers start a few milliseconds apart).
+    fn live_layers(&self, now: Instant) -> [bool; MAX_SIMULCAST_LAYERS] {
+        let recent = |t: Instant| now.saturating_duration_since(t) < LAYER_IDLE;
+        let starting = self.first_frame.is_none_or(recent);
+        let mut live = [false; MAX_SIMULCAST_LAYERS];
+        for (l, g) in self.groups.iter().enumerate().take(self.layers as usize) {
+            live[l] = g.last_frame.map_or(starting, recent);
+        }
+        live
+    }
+
+    /// The layer `sub` should receive now: its target, or the fallback below a paused one.
+    fn live_target(&self, sub: &Subscription, now: Instant) -> u8 {
+        fallback(sub.target(self.layers), self.live_layers(now))
     }
 
     fn wanted_layer(&self, sub: &Subscription) -> u8 {
@@ -468,6 +497,7 @@ impl Router {
                         reported_layers: None,
                         frames_in: 0,
                         bytes_in: 0,
+                        first_frame: None,
                     },
                 );
             }
@@ -729,7 +759,7 @@ impl Router {
         let needed: Vec<u8> = match &sub.relay {
             Some(r) => (0..track.layers).filter(|l| r[*l as usize].is_empty()).collect(),
             None => {
-                let target = track.target_layer(sub);
+                let target = track.live_target(sub, self.now.unwrap_or_else(Instant::now));
                 if sub.layer == Some(target) { vec![] } else { vec![target] }
             }
         };
@@ -748,7 +778,9 @@ impl Router {
         let Some(sub) = track.subscribers.get(&subscriber) else { return };
         let layers: Vec<u8> = match &sub.relay {
             Some(r) => (0..track.layers).filter(|l| r[*l as usize].is_empty()).collect(),
-            None if sub.layer.is_none() => vec![track.target_layer(sub)],
+            None if sub.layer.is_none() => {
+                vec![track.live_target(sub, self.now.unwrap_or_else(Instant::now))]
+            }
             None => return,
         };
         for layer in layers {
@@ -855,6 +887,7 @@ impl Router {
         self.stats.frames_in += 1;
         track.frames_in += 1;
         track.bytes_in += frame.payload.len() as u64;
+        track.first_frame.get_or_insert(now);
         if let (TrackKind::Audio, Some(level)) = (track.kind, frame.header.audio_level) {
             self.reporter.audio_level(now, track.publisher, level);
         }
@@ -866,13 +899,24 @@ impl Router {
         let h = frame.header;
         let len = frame.payload.len() as u64;
         let mut sent_to = Vec::new();
+        let mut fall_back = Vec::new();
         let layers = track.layers;
+        let live = track.live_layers(now);
+        let startable = track.groups[layer as usize].startable().is_some();
         for (sub_id, sub) in track.subscribers.iter_mut() {
             let Some(sub_session) = self.participants.get(sub_id).and_then(|p| p.session) else {
                 continue;
             };
             if track.kind == TrackKind::Video {
-                let target = sub.target(layers);
+                let target = fallback(sub.target(layers), live);
+                // Its layer stopped arriving and this one is what it falls back to: it starts at
+                // once from this layer's cached group (which holds this frame).
+                let stalled =
+                    sub.relay.is_none() && sub.layer.is_some_and(|l| l != layer && !live[l as usize]);
+                if stalled && target == layer && startable {
+                    fall_back.push((*sub_id, sub_session));
+                    continue;
+                }
                 if !sub.accepts(layer, h.group_seq, h.keyframe, target) {
                     continue;
                 }
@@ -884,6 +928,9 @@ impl Router {
         }
         for s in sent_to {
             self.count_out(s, 1, len);
+        }
+        for (s, session) in fall_back {
+            self.replay(alias, s, session, layer);
         }
     }
 }

@@ -25,6 +25,8 @@ pub(super) struct Group {
     bytes: usize,
     /// Measured bitrate of the layer.
     pub(super) rate: Rate,
+    /// When the publisher last sent a frame of this layer.
+    pub(super) last_frame: Option<Instant>,
 }
 
 impl Group {
@@ -36,6 +38,7 @@ impl Group {
 
     pub(super) fn push(&mut self, now: Instant, frame: &MediaFrame) {
         self.rate.add(now, frame.payload.len());
+        self.last_frame = Some(now);
         let h = &frame.header;
         if self.newest.is_some_and(|n| h.group_seq < n) {
             return;

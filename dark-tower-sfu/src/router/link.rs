@@ -5,7 +5,8 @@
 //! transport accepted, how much is still queued and how many frames were dropped
 //! ([`LinkReport`]). QUIC's congestion controller paces what the transport accepts, so a queue
 //! that grows, or drops, mean the subscriber receives less than it is sent:
-//! - **congested** (frames dropped, or more than [`BACKLOG`] of data queued): the estimate falls
+//! - **congested** (frames dropped, or more than [`BACKLOG`] of data queued at two reports in a
+//!   row): the estimate falls
 //!   to [`DECREASE`] × the measured throughput, at most once per RTT + 500 ms;
 //! - **clear** for a hold time (2 s, doubled up to 16 s each time a raise is followed by
 //!   congestion within 4 s): the estimate rises by [`INCREASE`]. An estimate that covers every
@@ -56,6 +57,8 @@ pub(super) struct Link {
     pub(super) estimate_bps: Option<f64>,
     pub(super) rtt: Duration,
     pub(super) congested: bool,
+    /// The previous report found a backlog.
+    backed_up: bool,
     pub(super) report: LinkReport,
     last_decrease: Option<Instant>,
     last_increase: Option<Instant>,
@@ -73,6 +76,7 @@ impl Default for Link {
             estimate_bps: None,
             rtt: Duration::ZERO,
             congested: false,
+            backed_up: false,
             report: LinkReport::default(),
             last_decrease: None,
             last_increase: None,
@@ -104,7 +108,12 @@ impl Link {
             0.5 * self.throughput_bps + 0.5 * rate
         };
         let backlog = (self.throughput_bps / 8.0 * BACKLOG.as_secs_f64()).max(MIN_BACKLOG_BYTES as f64);
-        self.congested = r.dropped_frames > prev.dropped_frames || r.queued_bytes as f64 > backlog;
+        // A backlog counts only if it was there at the previous report too: a keyframe burst, or
+        // a writer that waited for a busy core, drains by the next one (found by B1 at N = 200:
+        // every subscriber of a CPU-saturated SFU was moved down a layer).
+        let backed_up = r.queued_bytes as f64 > backlog;
+        self.congested = r.dropped_frames > prev.dropped_frames || (backed_up && self.backed_up);
+        self.backed_up = backed_up;
         if self.congested {
             self.clear_since = None;
             if self.last_decrease.is_some_and(|t| now.saturating_duration_since(t) < self.rtt + DECREASE_GAP)

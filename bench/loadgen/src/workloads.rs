@@ -622,7 +622,17 @@ pub async fn b2(m_count: usize, secs: f64) -> anyhow::Result<Measured> {
                     _ if big.contains(&p.id) => Some(2),
                     _ => Some(0),
                 };
-                room.subscribe(t.id, layer).await?;
+                // One message per track: with dozens of participants that exceeds the server's
+                // signaling flood limit, so back off and retry as a well-behaved client would.
+                loop {
+                    match room.subscribe(t.id, layer).await {
+                        Ok(()) => break,
+                        Err(e) if e.code() == Some(dark_tower_core::ErrorCode::RateLimited) => {
+                            tokio::time::sleep(Duration::from_millis(250)).await;
+                        }
+                        Err(e) => return Err(e.into()),
+                    }
+                }
                 subscriptions += 1;
             }
         }

@@ -10,6 +10,9 @@ async fn main() -> anyhow::Result<()> {
     let dir = std::env::args().nth(1).ok_or_else(|| anyhow::anyhow!("usage: dt-sfu DATA_DIR"))?;
     let mut config = ServerConfig::ephemeral(&dir);
     config.store = StoreConfig::Memory;
+    // Hundreds of load-generator clients join from one address: the per-address HTTP limit that
+    // protects a deployment would refuse most of them (429) and the run would measure fewer.
+    config.http_limits.requests_per_second = 0;
     let server = ServerBuilder::new(config).start().await?;
     println!("{}", server.ready_line());
     let mut stdin = tokio::io::stdin();

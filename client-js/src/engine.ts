@@ -33,6 +33,8 @@ export interface Engine {
    * the one who asked, so the room marks it muted and emits `TrackMuted` itself.
    */
   remoteTrackMutedByUs(pub: RemoteTrackPublication): void;
+  /** The video decoders each remote participant announced (empty: unknown, VP8 only). */
+  remoteVideoDecoders(): (readonly string[])[];
   /** Whether the room was created with E2EE (its tracks are published as encrypted). */
   e2eeConfigured(): boolean;
   /** The device chosen with `room.switchActiveDevice(kind, …)`, if any. */

@@ -3,7 +3,7 @@
 import { create } from "@bufbuild/protobuf";
 
 import { AudioEncodePipeline, type AudioEncoding } from "./codec/audio_encode.js";
-import { browserEncoderSupport, chooseVideoCodec, type VideoCodecName } from "./codec/codec_choice.js";
+import { browserEncoderSupport, chooseVideoCodec, everyoneDecodes, FALLBACK_VIDEO_CODEC, type VideoCodecName } from "./codec/codec_choice.js";
 import { planLayers, type SimulcastOption } from "./codec/simulcast.js";
 import { VideoEncodePipeline, type VideoEncoding } from "./codec/video_encode.js";
 import type { Engine } from "./engine.js";
@@ -150,10 +150,14 @@ export class Participant<P extends TrackPublication = TrackPublication> {
   connectionLoss: number | undefined;
   private info: { name: string; metadata: string; role: ParticipantRole; permissions: ParticipantPermissions | undefined; reconnecting: boolean };
 
+  /** The video codecs (short names) it can decode, as it announced when joining; empty: unknown (VP8 only). */
+  readonly videoDecoders: readonly string[];
+
   constructor(p: ProtoParticipant) {
     this.sid = p.id;
     this.identity = p.identity;
     this.joinedAtUs = p.joinedAtUs;
+    this.videoDecoders = [...p.videoDecoders];
     this.info = {
       name: p.name,
       metadata: p.metadata,
@@ -256,6 +260,8 @@ function randomHex(bytes: number): string {
 /** This client's participant: publishes camera, microphone and data. */
 export class LocalParticipant extends Participant<LocalTrackPublication> {
   private engine: Engine | undefined;
+  /** The options each publication was published with (to publish it again). */
+  private readonly publishedWith = new Map<string, PublishOptions>();
 
   /** Binds the participant to a connected room (internal). */
   bind(engine: Engine | undefined): void {
@@ -376,7 +382,8 @@ export class LocalParticipant extends Participant<LocalTrackPublication> {
         browserEncoderSupport,
       );
       if (choice.fellBack) console.warn(`this browser cannot encode ${options.videoCodec ?? engine.options.videoCodec ?? videoEncoding.codec}: publishing VP8`);
-      videoEncoding.codec = choice.codec;
+      // A codec other than VP8 only if every participant here can decode it.
+      videoEncoding.codec = everyoneDecodes(choice.codec, engine.remoteVideoDecoders()) ? choice.codec : FALLBACK_VIDEO_CODEC;
     }
     const layers = plan.map((l) =>
       create(SimulcastLayerSchema, {
@@ -411,6 +418,7 @@ export class LocalParticipant extends Participant<LocalTrackPublication> {
     const e2ee = engine.e2eeSender(pub);
     if (e2ee !== undefined) sender.setTransform(e2ee.transform, e2ee.onError);
     this.trackPublications.set(info.sid, pub);
+    this.publishedWith.set(info.sid, options);
     pub.start();
     if (video && engine.options.uplinkAdaptation) {
       const controller = new UplinkBitrateController(plan.map((l) => l.maxBitrate));
@@ -439,12 +447,28 @@ export class LocalParticipant extends Participant<LocalTrackPublication> {
     expectCase(await this.connected().signal.request({ case: "setTrackMuted", value }), "ack");
   }
 
+  /**
+   * A participant who cannot decode the codec of one of our video tracks joined (internal): the
+   * track is published again, in VP8, from the same capture. Its subscribers see it unpublished
+   * and published again.
+   */
+  async republishForDecoders(decoders: readonly string[]): Promise<void> {
+    for (const pub of [...this.trackPublications.values()]) {
+      if (pub.kind !== TrackKind.Video || everyoneDecodes(pub.info.codec, [decoders])) continue;
+      const options = this.publishedWith.get(pub.trackSid) ?? {};
+      const track = pub.track;
+      await this.unpublishTrack(track, false);
+      await this.publishTrack(track, options);
+    }
+  }
+
   /** Stops publishing `track` (`UnpublishTrack`); stops the capture unless `stopOnUnpublish` is false. */
   async unpublishTrack(track: LocalTrack, stopOnUnpublish = true): Promise<void> {
     const pub = [...this.trackPublications.values()].find((p) => p.track === track);
     if (pub === undefined) return;
     pub.stop();
     this.trackPublications.delete(pub.trackSid);
+    this.publishedWith.delete(pub.trackSid);
     if (stopOnUnpublish) track.stop();
     const engine = this.engine;
     if (engine !== undefined && !engine.signal.isClosed) {

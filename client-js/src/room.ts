@@ -47,6 +47,7 @@ import { SignalClient, expectCase, type ServerBody } from "./signal.js";
 import { RemoteAudioTrack, type AudioOutput } from "./track.js";
 import { DatagramWriter, type Session } from "./transport.js";
 import { SDK_NAME, SDK_VERSION } from "./version.js";
+import { browserDecoderSupport, decodableCodecs } from "./codec/codec_choice.js";
 
 /** How long `disconnect()` waits for the server to close the session after `Leave`. */
 const LEAVE_WAIT_MS = 2000;
@@ -89,6 +90,7 @@ class Connection implements Engine {
       | "e2eeSender"
       | "e2eeConfigured"
       | "activeDevice"
+      | "remoteVideoDecoders"
     >,
   ) {}
 
@@ -122,6 +124,9 @@ class Connection implements Engine {
   }
   e2eeConfigured(): boolean {
     return this.room.e2eeConfigured();
+  }
+  remoteVideoDecoders(): (readonly string[])[] {
+    return this.room.remoteVideoDecoders();
   }
 }
 
@@ -218,6 +223,12 @@ export class Room extends TypedEventEmitter<RoomEventCallbacks> {
     if (this.options.e2ee !== undefined) {
       this.e2ee = new RoomE2EE(this.options.e2ee, (e, p, pub) => this.emit(RoomEvent.EncryptionError, e, p, pub));
     }
+    // Someone who cannot decode the codec of one of our video tracks joined: publish it in VP8.
+    this.on(RoomEvent.ParticipantConnected, (p) => {
+      this.local?.republishForDecoders(p.videoDecoders).catch((e: unknown) => {
+        console.warn(`republishing for ${p.identity}'s decoders failed: ${errorMessage(e)}`);
+      });
+    });
   }
 
   /**
@@ -321,6 +332,7 @@ export class Room extends TypedEventEmitter<RoomEventCallbacks> {
       await awaitReady(signalSession, "signaling");
       const signal = new SignalClient(o.requestTimeoutMs);
       signal.attach(await signalSession.createBidirectionalStream());
+      this.videoDecoders ??= await decodableCodecs(browserDecoderSupport);
       signal.writeNow(
         create(ClientMessageSchema, {
           requestId: 0,
@@ -352,8 +364,11 @@ export class Room extends TypedEventEmitter<RoomEventCallbacks> {
     }
   }
 
-  private clientInfo(): { sdk: string; version: string; detail: string } {
-    return { sdk: SDK_NAME, version: SDK_VERSION, detail: this.options.clientDetail };
+  /** The video codecs this browser decodes (announced in `Join`), found at the first connect. */
+  private videoDecoders: string[] | undefined;
+
+  private clientInfo(): { sdk: string; version: string; detail: string; videoDecoders: string[] } {
+    return { sdk: SDK_NAME, version: SDK_VERSION, detail: this.options.clientDetail, videoDecoders: this.videoDecoders ?? [] };
   }
 
   private async expectJoined(body: ServerBody | undefined, session: Session): Promise<Joined> {
@@ -407,6 +422,7 @@ export class Room extends TypedEventEmitter<RoomEventCallbacks> {
           return p === undefined ? [] : [p.sid];
         }),
       e2eeConfigured: () => this.e2ee !== undefined,
+      remoteVideoDecoders: () => [...this.remoteParticipants.values()].map((p) => p.videoDecoders),
       localTrackPublished: (pub) => {
         this.devices.published(pub);
         this.emit(RoomEvent.LocalTrackPublished, pub, this.local);

@@ -1,7 +1,7 @@
 import { create } from "@bufbuild/protobuf";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
-import { VIDEO_CODEC_STRINGS, chooseVideoCodec, type EncoderSupport } from "../src/codec/codec_choice.js";
+import { VIDEO_CODEC_STRINGS, chooseVideoCodec, codecName, decodableCodecs, everyoneDecodes, type EncoderSupport } from "../src/codec/codec_choice.js";
 import { UnsupportedCodecError } from "../src/errors.js";
 import { ParticipantSchema, TrackKind as ProtoKind, TrackSource as ProtoSource } from "../src/proto/gen/dark_tower/signaling/v1/signaling_pb.js";
 import { RoomEvent } from "../src/room_events.js";
@@ -50,6 +50,11 @@ class Camera extends FakeTrack {
   }
 }
 
+/** Bob, as the roster shows him, announcing `videoDecoders`. */
+function bobDecoding(videoDecoders: string[]): ReturnType<typeof create<typeof ParticipantSchema>> {
+  return create(ParticipantSchema, { id: "PA_00000000000000b0", identity: "bob", name: "Bob", videoDecoders });
+}
+
 async function publishedCodec(server: FakeSignalServer, publish: Promise<unknown>): Promise<string> {
   const req = await server.next();
   if (req?.message.case !== "publishTrack") throw new Error(`expected PublishTrack, got ${req?.message.case}`);
@@ -70,13 +75,35 @@ describe("publishing with a videoCodec preference", () => {
   it("uses VP9 when the encoder supports it and configures every layer with it", async () => {
     FakeVideoEncoder.supported = (c) => c.codec === "vp8" || c.codec === VIDEO_CODEC_STRINGS.vp9;
     const h = harness(200, undefined, { videoCodec: "vp9" });
-    const server = await connect(h);
+    const server = await connect(h, { others: [bobDecoding(["vp8", "vp9"])] });
     const cam = new Camera("video", "cam1");
     const publish = h.room.localParticipant.publishTrack(new LocalVideoTrack(cam as unknown as MediaStreamTrack, TrackSource.Camera));
     expect(await publishedCodec(server, publish)).toBe(VIDEO_CODEC_STRINGS.vp9);
     FakeProcessor.push(cam, fakeFrame(1));
     await until(() => FakeVideoEncoder.all.length === 3);
     expect(FakeVideoEncoder.all.map((e) => e.config?.codec)).toEqual([VIDEO_CODEC_STRINGS.vp9, VIDEO_CODEC_STRINGS.vp9, VIDEO_CODEC_STRINGS.vp9]);
+  });
+
+  it("publishes VP8 while someone cannot decode the preferred codec, and again in VP8 when such a participant joins", async () => {
+    FakeVideoEncoder.supported = (c) => c.codec === "vp8" || c.codec === VIDEO_CODEC_STRINGS.vp9;
+    // Bob announced nothing (an older client, or the Rust SDK): VP8 only.
+    const h = harness(200, undefined, { videoCodec: "vp9" });
+    const server = await connect(h, { others: [bobDecoding([])] });
+    const cam = new Camera("video", "cam1");
+    const first = h.room.localParticipant.publishTrack(new LocalVideoTrack(cam as unknown as MediaStreamTrack, TrackSource.Camera));
+    expect(await publishedCodec(server, first)).toBe("vp8");
+
+    // Alone with someone who decodes VP9, it is used; a newcomer without it makes us publish again in VP8.
+    const h2 = harness(200, undefined, { videoCodec: "vp9" });
+    const s2 = await connect(h2, { others: [bobDecoding(["vp8", "vp9"])] });
+    const cam2 = new Camera("video", "cam2");
+    const pub = h2.room.localParticipant.publishTrack(new LocalVideoTrack(cam2 as unknown as MediaStreamTrack, TrackSource.Camera));
+    expect(await publishedCodec(s2, pub)).toBe(VIDEO_CODEC_STRINGS.vp9);
+    await s2.send({ seq: 2n, message: { case: "participantJoined", value: { participant: { id: "PA_00000000000000c0", identity: "carol", videoDecoders: ["vp8"] } } } });
+    const unpublish = await s2.next();
+    expect(unpublish?.message.case).toBe("unpublishTrack");
+    expect(await publishedCodec(s2, Promise.resolve())).toBe("vp8");
+    expect(cam2.readyState).not.toBe("ended");
   });
 
   it("falls back to VP8 when this browser cannot encode the preferred codec (publish options override the room's)", async () => {
@@ -134,5 +161,24 @@ describe("a track in a codec this browser cannot decode", () => {
     track.handleFrame({ header, payload: Uint8Array.of(1) });
     expect(track.stats.framesDropped).toBe(1);
     expect(Vp8OnlyDecoder.configured).toBe(0);
+  });
+});
+
+describe("codecs every participant can decode", () => {
+  it("VP8 is assumed everywhere; another codec only if every receiver announced it", () => {
+    expect(everyoneDecodes("vp8", [[], ["vp9"]])).toBe(true);
+    expect(everyoneDecodes(VIDEO_CODEC_STRINGS.vp9, [["vp8", "vp9"], ["vp9"]])).toBe(true);
+    expect(everyoneDecodes(VIDEO_CODEC_STRINGS.vp9, [["vp8", "vp9"], []])).toBe(false);
+    expect(everyoneDecodes(VIDEO_CODEC_STRINGS.av1, [["vp8", "vp9"]])).toBe(false);
+    expect(everyoneDecodes(VIDEO_CODEC_STRINGS.h264, [])).toBe(true);
+    expect(everyoneDecodes("hevc.1.6.L93.B0", [["vp8"]])).toBe(false);
+  });
+
+  it("the decoders announced are those the browser's check accepts", async () => {
+    const accepted = new Set([VIDEO_CODEC_STRINGS.vp8, VIDEO_CODEC_STRINGS.av1]);
+    expect(await decodableCodecs(async (c) => accepted.has(c))).toEqual(["vp8", "av1"]);
+    expect(codecName(VIDEO_CODEC_STRINGS.h264)).toBe("h264");
+    expect(codecName("vp8")).toBe("vp8");
+    expect(codecName("unknown")).toBeUndefined();
   });
 });

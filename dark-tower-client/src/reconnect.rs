@@ -244,6 +244,7 @@ async fn attempt(r: &Resumption, last_seq: u64) -> Result<Resumed, Attempt> {
                 sdk: "dark-tower-client".into(),
                 version: env!("CARGO_PKG_VERSION").into(),
                 detail: r.detail.clone(),
+                video_decoders: Vec::new(),
             }),
         })),
     };

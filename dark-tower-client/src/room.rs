@@ -345,6 +345,8 @@ pub async fn connect(server_url: &str, token: &str, options: ConnectOptions) -> 
                 sdk: "dark-tower-client".into(),
                 version: env!("CARGO_PKG_VERSION").into(),
                 detail: options.client_detail.clone(),
+                // The SDK does not decode: publishers treat it as VP8 only.
+                video_decoders: Vec::new(),
             }),
             auto_subscribe: options.auto_subscribe,
         })),

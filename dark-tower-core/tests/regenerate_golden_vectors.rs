@@ -233,6 +233,7 @@ fn client_messages() -> Vec<(&'static str, sig::ClientMessage)> {
                         sdk: "dark-tower-client".into(),
                         version: "0.1.0".into(),
                         detail: "linux x86_64".into(),
+                        video_decoders: Vec::new(),
                     }),
                     auto_subscribe: true,
                 }),
@@ -316,6 +317,7 @@ fn client_messages() -> Vec<(&'static str, sig::ClientMessage)> {
                         sdk: "dark-tower-client".into(),
                         version: "0.1.0".into(),
                         detail: String::new(),
+                        video_decoders: Vec::new(),
                     }),
                 }),
             ),
@@ -335,6 +337,7 @@ fn server_messages() -> Vec<(&'static str, sig::ServerMessage)> {
         permissions: None,
         reconnecting: false,
         metadata: String::new(),
+        video_decoders: Vec::new(),
     };
     vec![
         (
@@ -352,6 +355,7 @@ fn server_messages() -> Vec<(&'static str, sig::ServerMessage)> {
                         permissions: None,
                         reconnecting: false,
                         metadata: String::new(),
+                        video_decoders: Vec::new(),
                     }),
                     others: vec![bob.clone()],
                     meeting: Some(sig::MeetingInfo {

@@ -183,6 +183,8 @@ struct Member {
     identity: Identity,
     name: String,
     metadata: String,
+    /// Video codecs it can decode (from its Join), bounded.
+    video_decoders: Vec<String>,
     grant: Grant,
     joined_at: SystemTime,
     auto_subscribe: bool,
@@ -237,6 +239,25 @@ fn role_to_proto(r: Role) -> i32 {
         Role::Guest => sig::Role::Guest,
         Role::Viewer => sig::Role::Viewer,
     }) as i32
+}
+
+/// Most decodable codecs kept per participant, and the longest name.
+const MAX_VIDEO_DECODERS: usize = 8;
+const MAX_CODEC_NAME: usize = 16;
+
+/// The decodable video codecs a client announced, bounded (longer lists and names are cut, not
+/// refused: the list is advisory).
+fn video_decoders(client: Option<&sig::ClientInfo>) -> Vec<String> {
+    let Some(c) = client else { return Vec::new() };
+    let mut v: Vec<String> = c
+        .video_decoders
+        .iter()
+        .filter(|n| !n.is_empty() && n.len() <= MAX_CODEC_NAME)
+        .take(MAX_VIDEO_DECODERS)
+        .cloned()
+        .collect();
+    v.dedup();
+    v
 }
 
 fn server(request_id: u32, message: S) -> sig::ServerMessage {
@@ -443,6 +464,7 @@ impl Meeting {
             }),
             reconnecting: m.away_since.is_some(),
             metadata: m.metadata.clone(),
+            video_decoders: m.video_decoders.clone(),
         }
     }
 
@@ -489,6 +511,7 @@ impl Meeting {
             identity: req.token.identity.clone(),
             name: req.token.name.clone(),
             metadata: String::new(),
+            video_decoders: video_decoders(req.join.client.as_ref()),
             grant: req.token.grant.clone(),
             joined_at: now,
             auto_subscribe: req.join.auto_subscribe,

@@ -337,6 +337,7 @@ pub fn slow_subscriber(
                         sdk: "loadgen-slow".into(),
                         version: "0".into(),
                         detail: String::new(),
+                        video_decoders: Vec::new(),
                     }),
                     auto_subscribe: true,
                 })),

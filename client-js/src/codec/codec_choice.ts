@@ -64,3 +64,44 @@ export async function chooseVideoCodec(
   const ok = await supported(encoderConfig(wanted, size.width, size.height, size.bitrate, size.framerate));
   return ok ? { codec: wanted, fellBack: false } : { codec: FALLBACK_VIDEO_CODEC, fellBack: true };
 }
+
+/** The short name of a published codec string, if it is one of ours. */
+export function codecName(codec: string): VideoCodecName | undefined {
+  for (const [name, str] of Object.entries(VIDEO_CODEC_STRINGS) as [VideoCodecName, string][]) {
+    if (codec === str || codec === name) return name;
+  }
+  return undefined;
+}
+
+/** Says whether this browser can decode a codec string (`VideoDecoder.isConfigSupported`). */
+export type DecoderSupport = (codec: string) => Promise<boolean>;
+
+/** The browser's own check; false where WebCodecs is missing or the check throws. */
+export const browserDecoderSupport: DecoderSupport = async (codec) => {
+  if (typeof VideoDecoder === "undefined") return false;
+  try {
+    return (await VideoDecoder.isConfigSupported({ codec })).supported === true;
+  } catch {
+    return false;
+  }
+};
+
+/** The codecs (short names) this browser can decode, announced in `Join` (`video_decoders`). */
+export async function decodableCodecs(supported: DecoderSupport): Promise<VideoCodecName[]> {
+  const out: VideoCodecName[] = [];
+  for (const [name, str] of Object.entries(VIDEO_CODEC_STRINGS) as [VideoCodecName, string][]) {
+    if (await supported(str)) out.push(name);
+  }
+  return out;
+}
+
+/**
+ * Whether every one of `receivers` (each a participant's announced decoders; empty means
+ * unknown, taken as VP8 only) can decode `codec`. VP8 is assumed everywhere.
+ */
+export function everyoneDecodes(codec: string, receivers: readonly (readonly string[])[]): boolean {
+  const name = codecName(codec);
+  if (name === "vp8") return true;
+  if (name === undefined) return false;
+  return receivers.every((r) => r.includes(name));
+}

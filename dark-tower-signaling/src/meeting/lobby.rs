@@ -31,6 +31,7 @@ impl Meeting {
                 permissions: None,
                 reconnecting: false,
                 metadata: String::new(),
+                video_decoders: Vec::new(),
             })
             .collect()
     }

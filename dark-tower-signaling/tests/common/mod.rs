@@ -72,7 +72,12 @@ pub fn endpoint(n: u64) -> sig::MediaEndpoint {
 pub fn join_message(auto_subscribe: bool) -> sig::Join {
     sig::Join {
         protocol_version: dark_tower_core::PROTOCOL_VERSION,
-        client: Some(sig::ClientInfo { sdk: "test".into(), version: "0".into(), detail: String::new() }),
+        client: Some(sig::ClientInfo {
+            sdk: "test".into(),
+            version: "0".into(),
+            detail: String::new(),
+            video_decoders: Vec::new(),
+        }),
         auto_subscribe,
     }
 }

@@ -48,10 +48,8 @@ test("a publisher preferring VP9 publishes VP8 once someone who cannot decode VP
   let bot;
   try {
     const vp9 = await alice.page.evaluate(async () => (await VideoEncoder.isConfigSupported({ codec: "vp09.00.10.08", width: 320, height: 240, bitrate: 300_000, framerate: 15 })).supported === true);
-    if (!vp9) {
-      t.skip("this Chromium cannot encode VP9");
-      return;
-    }
+    // Chromium from apt encodes VP9 in software; without it this test would prove nothing.
+    assert.ok(vp9, "this Chromium cannot encode VP9");
     await cameraCodec(alice.page, "vp09.00.10.08");
     t.diagnostic("alone, alice publishes VP9");
 

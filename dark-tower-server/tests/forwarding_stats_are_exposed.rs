@@ -35,8 +35,9 @@ async fn stats_per_subscriber_subscription_and_track() {
         .expect("publish");
     let track_id = track.info().id;
     let sender = tokio::spawn(async move {
+        let mut clock = common::media_node::frame_clock(Duration::from_millis(33));
         for n in 0u64.. {
-            tokio::time::sleep(Duration::from_millis(33)).await;
+            clock.tick().await;
             for layer in 0..2u8 {
                 let frame = OutgoingFrame {
                     spatial_id: layer,

@@ -11,7 +11,7 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use bytes::Bytes;
-use common::media_node::{AUDIO, VIDEO, frame, meeting, node, receive};
+use common::media_node::{AUDIO, VIDEO, frame, frame_clock, meeting, node, receive};
 use common::throttle::throttle;
 use dark_tower_core::codec::media::{MediaFrame, STREAM_TYPE_GROUP};
 use dark_tower_core::transport::wt::WtSession;
@@ -24,6 +24,7 @@ const LAYER_BYTES: [usize; 3] = [625, 2083, 6250];
 
 async fn publish_realistic(session: WtSession) {
     let mut streams: Vec<Option<dark_tower_core::transport::wt::WtSend>> = vec![None, None, None];
+    let mut clock = frame_clock(Duration::from_millis(33));
     for n in 0u64.. {
         let (group, seq) = (n / 60, (n % 60) as u32);
         for layer in 0..3u8 {
@@ -44,7 +45,7 @@ async fn publish_realistic(session: WtSession) {
             s.write_all(&f.payload).await.expect("payload");
         }
         let _ = session.send_datagram(frame(AUDIO, 0, n, 0).encode());
-        tokio::time::sleep(Duration::from_millis(33)).await;
+        clock.tick().await;
     }
 }
 

@@ -16,7 +16,7 @@
 //!   from the last keyframe instead of waiting for the next.
 
 use std::collections::{HashMap, HashSet, VecDeque};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use dark_tower_core::codec::media::MediaFrame;
 use dark_tower_core::error::ErrorCode;
@@ -29,12 +29,15 @@ mod feedback;
 mod group;
 pub mod link;
 mod stats;
+mod track;
 pub use feedback::{Feedback, KEYFRAME_INTERVAL, LEVEL_INTERVAL, STATS_INTERVAL};
 pub use group::MAX_CACHED_GROUP_BYTES;
-use group::{Group, Rate};
+use group::Rate;
 pub use link::LinkReport;
 use link::{Link, Want};
 pub use stats::{SubscriberStats, SubscriptionStats, TrackStats};
+pub use track::LAYER_IDLE;
+use track::{SWITCH_REPLAY_FRAMES, Subscription, Track, fallback};
 
 /// A media session, as numbered by the driver.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -140,165 +143,6 @@ pub struct RouterStats {
     pub layer_upgrades: u64,
 }
 
-#[derive(Debug)]
-struct Subscription {
-    max_spatial: Option<u8>,
-    /// Highest layer the subscriber's link allows; `None`: no limit.
-    cap: Option<u8>,
-    /// Layer being forwarded; `None` until a keyframe starts it.
-    layer: Option<u8>,
-    /// Groups of `layer` whose keyframe the subscriber received, newest last: only their frames
-    /// are decodable for it. Groups travel on separate streams and may arrive out of order, so a
-    /// group is admitted whenever its keyframe comes, unless it is older than the whole window.
-    admitted: VecDeque<u64>,
-    /// For a relay subscriber: admitted groups of every layer.
-    relay: Option<[VecDeque<u64>; MAX_SIMULCAST_LAYERS]>,
-    frames: u64,
-    bytes: u64,
-}
-
-/// A down-switch replays the lower layer's cached group only if it holds at most this many
-/// frames: a longer replay would load the congested link with stale frames.
-const SWITCH_REPLAY_FRAMES: usize = 8;
-
-/// Groups per subscription that may be in flight at once.
-const ADMITTED_GROUPS: usize = 4;
-
-/// Admits group `g` into `admitted` on seeing its keyframe; false if it is too old to matter.
-fn admit(admitted: &mut VecDeque<u64>, g: u64) -> bool {
-    if admitted.contains(&g) {
-        return true;
-    }
-    if admitted.len() >= ADMITTED_GROUPS && admitted.iter().all(|a| *a > g) {
-        return false;
-    }
-    let at = admitted.iter().position(|a| *a > g).unwrap_or(admitted.len());
-    admitted.insert(at, g);
-    while admitted.len() > ADMITTED_GROUPS {
-        admitted.pop_front();
-    }
-    true
-}
-
-impl Subscription {
-    fn new(max_spatial: Option<u8>, relay: bool) -> Self {
-        Self {
-            max_spatial,
-            cap: None,
-            layer: None,
-            admitted: VecDeque::new(),
-            relay: relay.then(Default::default),
-            frames: 0,
-            bytes: 0,
-        }
-    }
-
-    /// The layer it should receive of a track with `layers` layers: its preference, capped by
-    /// its link.
-    fn target(&self, layers: u8) -> u8 {
-        let top = layers.saturating_sub(1);
-        let wanted = self.max_spatial.map_or(top, |m| m.min(top));
-        self.cap.map_or(wanted, |c| c.min(wanted))
-    }
-
-    /// Starts (or restarts) forwarding `layer` at group `g`.
-    fn start(&mut self, layer: u8, g: u64) {
-        self.layer = Some(layer);
-        self.admitted.clear();
-        self.admitted.push_back(g);
-    }
-
-    /// Forgets what the subscriber received (its session went away).
-    fn reset(&mut self) {
-        self.layer = None;
-        if let Some(r) = &mut self.relay {
-            r.iter_mut().for_each(VecDeque::clear);
-        }
-    }
-
-    /// Whether a video frame of `layer` / `group` goes to this subscriber, updating what it was
-    /// sent; `target` is the layer it should receive.
-    fn accepts(&mut self, layer: u8, group: u64, keyframe: bool, target: u8) -> bool {
-        if let Some(r) = &mut self.relay {
-            let admitted = &mut r[layer as usize];
-            return if keyframe { admit(admitted, group) } else { admitted.contains(&group) };
-        }
-        if layer == target && keyframe && self.layer != Some(target) {
-            self.start(target, group);
-            true
-        } else if self.layer != Some(layer) {
-            false
-        } else if keyframe {
-            admit(&mut self.admitted, group)
-        } else {
-            self.admitted.contains(&group)
-        }
-    }
-}
-
-#[derive(Debug)]
-struct Track {
-    publisher: ParticipantId,
-    kind: TrackKind,
-    layers: u8,
-    groups: [Group; MAX_SIMULCAST_LAYERS],
-    /// Audio tracks: the bitrate (video tracks measure per layer in `groups`).
-    audio_rate: Rate,
-    subscribers: HashMap<ParticipantId, Subscription>,
-    /// Dynacast: the wanted layers last reported to the publisher.
-    reported_layers: Option<Vec<u8>>,
-    frames_in: u64,
-    bytes_in: u64,
-    /// When the publisher sent the track's first frame.
-    first_frame: Option<Instant>,
-}
-
-/// A layer whose publisher sent nothing for this long counts as paused (uplink adaptation, or
-/// dynacast not yet caught up): its subscribers fall back to the highest layer below it that
-/// still arrives, and go back up at its next keyframe.
-pub const LAYER_IDLE: Duration = Duration::from_millis(1000);
-
-/// The highest layer at or below `target` that is `live`; `target` itself if none is.
-fn fallback(target: u8, live: [bool; MAX_SIMULCAST_LAYERS]) -> u8 {
-    (0..=target).rev().find(|l| live[*l as usize]).unwrap_or(target)
-}
-
-impl Track {
-    fn target_layer(&self, sub: &Subscription) -> u8 {
-        sub.target(self.layers)
-    }
-
-    /// Which layers the publisher is sending now. In the track's first [`LAYER_IDLE`] a layer not
-    /// seen yet counts as coming (a publisher's layers start a few milliseconds apart).
-    fn live_layers(&self, now: Instant) -> [bool; MAX_SIMULCAST_LAYERS] {
-        let recent = |t: Instant| now.saturating_duration_since(t) < LAYER_IDLE;
-        let starting = self.first_frame.is_none_or(recent);
-        let mut live = [false; MAX_SIMULCAST_LAYERS];
-        for (l, g) in self.groups.iter().enumerate().take(self.layers as usize) {
-            live[l] = g.last_frame.map_or(starting, recent);
-        }
-        live
-    }
-
-    /// The layer `sub` should receive now: its target, or the fallback below a paused one.
-    fn live_target(&self, sub: &Subscription, now: Instant) -> u8 {
-        fallback(sub.target(self.layers), self.live_layers(now))
-    }
-
-    fn wanted_layer(&self, sub: &Subscription) -> u8 {
-        let top = self.layers.saturating_sub(1);
-        sub.max_spatial.map_or(top, |m| m.min(top))
-    }
-
-    fn layer_rates(&self) -> [f64; 3] {
-        let mut measured = [None; 3];
-        for (l, m) in measured.iter_mut().enumerate().take(self.layers as usize) {
-            *m = self.groups[l].rate.bps();
-        }
-        link::layer_rates(measured)
-    }
-}
-
 #[derive(Debug, Default)]
 struct Participant {
     session: Option<SessionId>,
@@ -341,88 +185,6 @@ impl Router {
     /// Number of media sessions attached.
     pub fn session_count(&self) -> usize {
         self.sessions.len()
-    }
-
-    /// Every attached subscriber's link, by participant.
-    pub fn subscriber_stats(&self) -> Vec<SubscriberStats> {
-        let mut v: Vec<_> = self
-            .participants
-            .iter()
-            .filter(|(_, p)| p.session.is_some())
-            .map(|(id, p)| Self::subscriber_stat(*id, p, 0.0, self.constrained(*id)))
-            .collect();
-        v.sort_by_key(|s| s.participant);
-        v
-    }
-
-    /// Whether `participant`'s link holds one of its video subscriptions below what it wants.
-    fn constrained(&self, participant: ParticipantId) -> bool {
-        self.tracks.values().any(|t| {
-            t.subscribers.get(&participant).is_some_and(|s| s.cap.is_some_and(|c| c < t.wanted_layer(s)))
-        })
-    }
-
-    fn subscriber_stat(id: ParticipantId, p: &Participant, loss: f32, constrained: bool) -> SubscriberStats {
-        SubscriberStats {
-            participant: id,
-            rtt: p.link.rtt,
-            throughput_bps: p.link.throughput_bps as u64,
-            estimate_bps: p.link.estimate_bps.map(|e| e as u64),
-            frames: p.frames_out,
-            bytes: p.bytes_out,
-            dropped_frames: p.link.report.dropped_frames,
-            congested: p.link.congested,
-            constrained,
-            loss,
-        }
-    }
-
-    /// Subscribers whose link holds them below what they want.
-    pub fn constrained_count(&self) -> usize {
-        self.participants.keys().filter(|p| self.constrained(**p)).count()
-    }
-
-    /// Every subscription, by track then subscriber.
-    pub fn subscription_stats(&self) -> Vec<SubscriptionStats> {
-        let mut v = Vec::new();
-        for (alias, t) in &self.tracks {
-            for (who, s) in &t.subscribers {
-                v.push(SubscriptionStats {
-                    subscriber: *who,
-                    alias: *alias,
-                    layer: if t.kind == TrackKind::Audio { Some(0) } else { s.layer },
-                    target: t.target_layer(s),
-                    link_cap: s.cap,
-                    frames: s.frames,
-                    bytes: s.bytes,
-                });
-            }
-        }
-        v.sort_by_key(|s| (s.alias, s.subscriber));
-        v
-    }
-
-    /// Every published track, by alias.
-    pub fn track_stats(&self) -> Vec<TrackStats> {
-        let mut v: Vec<_> = self
-            .tracks
-            .iter()
-            .map(|(alias, t)| TrackStats {
-                alias: *alias,
-                publisher: t.publisher,
-                frames: t.frames_in,
-                bytes: t.bytes_in,
-                layer_bps: match t.kind {
-                    TrackKind::Audio => vec![t.audio_rate.bps().map(|b| b as u64)],
-                    TrackKind::Video => {
-                        (0..t.layers as usize).map(|l| t.groups[l].rate.bps().map(|b| b as u64)).collect()
-                    }
-                },
-                subscribers: t.subscribers.len(),
-            })
-            .collect();
-        v.sort_by_key(|t| t.alias);
-        v
     }
 
     /// The next output, if any. Drain after every input.
@@ -932,76 +694,5 @@ impl Router {
         for (s, session) in fall_back {
             self.replay(alias, s, session, layer);
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use bytes::Bytes;
-    use dark_tower_core::codec::media::MediaHeader;
-
-    fn frame(group: u64, seq: u32) -> MediaFrame {
-        MediaFrame {
-            header: MediaHeader {
-                track_alias: TrackAlias(1),
-                spatial_id: 0,
-                temporal_id: 0,
-                group_seq: group,
-                frame_seq: seq,
-                capture_ts_us: 0,
-                keyframe: seq == 0,
-                discardable: false,
-                end_of_group: false,
-                audio_level: None,
-            },
-            payload: Bytes::from_static(b"x"),
-        }
-    }
-
-    #[test]
-    fn groups_arriving_out_of_order_are_each_forwarded_whole() {
-        let now = Instant::now();
-        let mut r = Router::new();
-        let (publisher, subscriber) = (ParticipantId::from_u64(1), ParticipantId::from_u64(2));
-        let meeting = dark_tower_core::ids::MeetingName::new("m").expect("name");
-        r.handle_input(
-            now,
-            Input::Command(ForwardingCommand::TrackPublished {
-                meeting: meeting.clone(),
-                publisher,
-                track: dark_tower_core::ids::TrackId::from_u64(9),
-                alias: TrackAlias(1),
-                kind: TrackKind::Video,
-                layers: 1,
-            }),
-        );
-        for (session, participant) in [(SessionId(1), publisher), (SessionId(2), subscriber)] {
-            r.handle_input(
-                now,
-                Input::SessionAttached { session, participant, publish: true, subscribe: true, relay: false },
-            );
-        }
-        r.handle_input(
-            now,
-            Input::Command(ForwardingCommand::Subscribe {
-                meeting,
-                subscriber,
-                alias: TrackAlias(1),
-                max_spatial: None,
-            }),
-        );
-        // Group 1 overtakes group 0; a delta of group 2 arrives without its keyframe.
-        let order = [(1, 0), (0, 0), (1, 1), (0, 1), (2, 1), (0, 2)];
-        for (g, f) in order {
-            r.handle_input(now, Input::Frame { session: SessionId(1), frame: frame(g, f), via: Via::Stream });
-        }
-        let mut got = Vec::new();
-        while let Some(o) = r.poll_output() {
-            if let Output::Forward { session: SessionId(2), frame, .. } = o {
-                got.push((frame.header.group_seq, frame.header.frame_seq));
-            }
-        }
-        assert_eq!(got, [(1, 0), (0, 0), (1, 1), (0, 1), (0, 2)]);
     }
 }

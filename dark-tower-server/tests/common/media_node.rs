@@ -146,8 +146,19 @@ pub fn frame(alias: TrackAlias, layer: u8, group: u64, seq: u32) -> MediaFrame {
     }
 }
 
-/// Publishes three layers (a group of 10 frames each) and audio until aborted.
+/// The capture clock of a synthetic camera: a tick every `period` (a real-network test needs
+/// media spread over time, as a camera produces it; nothing waits on it for a result). Missed
+/// ticks are skipped, as an encoder drops frames when it falls behind.
+pub fn frame_clock(period: Duration) -> tokio::time::Interval {
+    let mut clock = tokio::time::interval(period);
+    clock.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    clock
+}
+
+/// Publishes three layers (a group of 10 frames each) and audio, 50 frames a second, until
+/// aborted.
 pub async fn publish(session: WtSession) {
+    let mut clock = frame_clock(Duration::from_millis(20));
     for group in 0u64.. {
         let mut streams = Vec::new();
         for _ in 0..3 {
@@ -162,7 +173,7 @@ pub async fn publish(session: WtSession) {
                 s.write_all(&f.payload).await.expect("payload");
             }
             let _ = session.send_datagram(frame(AUDIO, 0, group * 10 + u64::from(seq), 0).encode());
-            tokio::time::sleep(Duration::from_millis(20)).await;
+            clock.tick().await;
         }
         for mut s in streams {
             let _ = s.finish();
